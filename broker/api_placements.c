@@ -1,0 +1,510 @@
+/*
+ * api_placements — tenants' endpoints: ask for capacity (a quote or a hold),
+ * read, confirm and release placements, and read decisions. A hold and its
+ * decision are written in one transaction before the answer is sent, and the
+ * loop is single-threaded, so routing always sees every earlier hold.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "auth.h"
+#include "clock.h"
+#include "decision.h"
+#include "json.h"
+#include "log.h"
+#include "request.h"
+
+/* The vouchers a request names, checked and turned into routing inputs. */
+struct voucher_set {
+    struct voucher_row *rows;  /* owned */
+    struct route_voucher *rv;  /* owned */
+    cJSON **eligible;          /* owned; parsed eligibility the rv arrays borrow from */
+    const char ***lists;       /* owned; 2 string arrays per voucher */
+    size_t n;
+};
+
+static void voucher_set_free(struct voucher_set *vs)
+{
+    for (size_t i = 0; i < vs->n; i++) {
+        free(vs->rows[i].eligible_json);
+        cJSON_Delete(vs->eligible[i]);
+        free(vs->lists[2 * i]);
+        free(vs->lists[2 * i + 1]);
+    }
+    free(vs->rows);
+    free(vs->rv);
+    free(vs->eligible);
+    free(vs->lists);
+    memset(vs, 0, sizeof(*vs));
+}
+
+static int voucher_set_load(struct api *api, const struct api_call *call,
+                            const struct placement_request *req, struct voucher_set *vs,
+                            struct json_error *err)
+{
+    size_t n = req->nvouchers;
+    memset(vs, 0, sizeof(*vs));
+    if (n == 0)
+        return 0;
+    vs->rows = calloc(n, sizeof(*vs->rows));
+    vs->rv = calloc(n, sizeof(*vs->rv));
+    vs->eligible = calloc(n, sizeof(*vs->eligible));
+    vs->lists = calloc(2 * n, sizeof(*vs->lists));
+    if (!vs->rows || !vs->rv || !vs->eligible || !vs->lists)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        char ptr[32];
+        snprintf(ptr, sizeof(ptr), "%zu", i);
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(req->vouchers[j], req->vouchers[i]) == 0)
+                return json_fail(err, "/vouchers", ptr, "voucher '%s' is named twice",
+                                 req->vouchers[i]);
+        }
+        int r = store_voucher_get(api->st, req->vouchers[i], &vs->rows[i]);
+        if (r == 0)
+            vs->n = i + 1;
+        if (r == -ENOENT || (r == 0 && strcmp(vs->rows[i].tenant, call->subject) != 0))
+            return json_fail(err, "/vouchers", ptr, "unknown voucher '%s'", req->vouchers[i]);
+        if (r < 0)
+            return r;
+        struct route_voucher *v = &vs->rv[i];
+        const struct voucher_row *row = &vs->rows[i];
+        v->id = row->id;
+        v->rate = row->rate;
+        v->balance = row->balance;
+        v->usable = call->now >= row->valid_from && call->now < row->valid_until;
+        vs->eligible[i] = cJSON_Parse(row->eligible_json ? row->eligible_json : "{}");
+        struct json_error ignore;
+        json_get_strings(vs->eligible[i], "centers", "", 1024, 64, &vs->lists[2 * i],
+                         &v->ncenters, &ignore);
+        json_get_strings(vs->eligible[i], "regions", "", 256, 64, &vs->lists[2 * i + 1],
+                         &v->nregions, &ignore);
+        v->centers = vs->lists[2 * i];
+        v->regions = vs->lists[2 * i + 1];
+        json_get_bool(vs->eligible[i], "domestic_only", "", false, &v->domestic_only, NULL,
+                      &ignore);
+    }
+    return 0;
+}
+
+static cJSON *placement_json(const struct placement_row *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", p->id);
+    cJSON_AddStringToObject(o, "tenant", p->tenant);
+    cJSON_AddStringToObject(o, "state", p->state);
+    cJSON_AddStringToObject(o, "decision_id", p->decision_id);
+    api_add_time(o, "created_at", p->created_at);
+    api_add_time(o, "expires_at", p->expires_at);
+    api_add_time(o, "confirmed_at", p->confirmed_at);
+    api_add_time(o, "ended_at", p->ended_at);
+    json_add_number(o, "hours", p->hours);
+    cJSON_AddStringToObject(o, "precision", p->precision);
+    cJSON_AddStringToObject(o, "currency", p->currency);
+    cJSON *pieces = cJSON_AddArrayToObject(o, "pieces");
+    for (size_t i = 0; i < p->npieces; i++) {
+        const struct piece_row *pc = &p->pieces[i];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "center", pc->center);
+        cJSON_AddStringToObject(x, "model", pc->model);
+        cJSON_AddNumberToObject(x, "cards", (double)pc->cards);
+        json_add_number(x, "price_per_card_hour", pc->price);
+        json_add_number(x, "rtt_ms", pc->rtt_ms);
+        json_add_number(x, "list_total", pc->list_total);
+        json_add_number(x, "subsidy", pc->subsidy);
+        json_add_number(x, "effective_total", pc->effective_total);
+        cJSON_AddItemToArray(pieces, x);
+    }
+    json_add_number(o, "list_total", p->list_total);
+    json_add_number(o, "subsidy", p->subsidy);
+    json_add_number(o, "effective_total", p->effective_total);
+    if (p->voucher[0])
+        cJSON_AddStringToObject(o, "voucher", p->voucher);
+    else
+        cJSON_AddNullToObject(o, "voucher");
+    return o;
+}
+
+/* Fills a placement row from a decision that placed cards. */
+static int placement_from(const struct decision_info *d, const char *id, const char *key,
+                          const char *hash, int64_t now, struct placement_row *p)
+{
+    const struct route_result *res = d->res;
+    memset(p, 0, sizeof(*p));
+    p->pieces = calloc(res->npieces, sizeof(*p->pieces));
+    if (!p->pieces)
+        return -ENOMEM;
+    snprintf(p->id, sizeof(p->id), "%s", id);
+    snprintf(p->tenant, sizeof(p->tenant), "%s", d->tenant);
+    snprintf(p->state, sizeof(p->state), "held");
+    snprintf(p->decision_id, sizeof(p->decision_id), "%s", d->id);
+    p->created_at = now;
+    p->expires_at = now + d->req->hold_seconds * 1000;
+    p->hours = d->req->route.hours;
+    snprintf(p->precision, sizeof(p->precision), "%s", precision_name(d->req->route.precision));
+    if (res->voucher >= 0)
+        snprintf(p->voucher, sizeof(p->voucher), "%s", d->vouchers[res->voucher].id);
+    snprintf(p->currency, sizeof(p->currency), "CNY");
+    p->list_total = res->list_total;
+    p->subsidy = res->subsidy;
+    p->effective_total = res->effective_total;
+    snprintf(p->idempotency_key, sizeof(p->idempotency_key), "%s", key ? key : "");
+    snprintf(p->request_hash, sizeof(p->request_hash), "%s", hash);
+    for (size_t i = 0; i < res->npieces; i++) {
+        const struct route_piece *pc = &res->pieces[i];
+        const struct route_pool *rp = &d->in->pools[res->candidates[pc->candidate].pool];
+        struct piece_row *x = &p->pieces[i];
+        snprintf(x->center, sizeof(x->center), "%s", d->in->centers[rp->center].id);
+        snprintf(x->model, sizeof(x->model), "%s", rp->model);
+        x->cards = pc->cards;
+        x->price = rp->price;
+        x->rtt_ms = d->in->centers[rp->center].rtt_ms;
+        x->list_total = pc->list_total;
+        x->subsidy = pc->subsidy;
+        x->effective_total = pc->effective_total;
+    }
+    p->npieces = res->npieces;
+    return 0;
+}
+
+static cJSON *quote_json(const struct decision_info *d)
+{
+    const struct route_result *res = d->res;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "state", "quote");
+    cJSON_AddStringToObject(o, "decision_id", d->id);
+    cJSON_AddStringToObject(o, "currency", "CNY");
+    cJSON *pieces = cJSON_AddArrayToObject(o, "pieces");
+    for (size_t i = 0; i < res->npieces; i++)
+        cJSON_AddItemToArray(pieces, decision_piece_json(d, &res->pieces[i]));
+    json_add_number(o, "list_total", res->list_total);
+    json_add_number(o, "subsidy", res->subsidy);
+    json_add_number(o, "effective_total", res->effective_total);
+    if (res->voucher >= 0)
+        cJSON_AddStringToObject(o, "voucher", d->vouchers[res->voucher].id);
+    else
+        cJSON_AddNullToObject(o, "voucher");
+    return o;
+}
+
+static void reply_placement(struct api_reply *reply, int status, const struct placement_row *p)
+{
+    if (status == 201) {
+        snprintf(reply->location_buf, sizeof(reply->location_buf), "/v1/placements/%s", p->id);
+        reply->location = reply->location_buf;
+    }
+    api_json(reply, status, placement_json(p));
+}
+
+/* Answers a retried create from its Idempotency-Key; returns true when it did. */
+static bool replay_idempotent(struct api *api, const struct api_call *call, const char *hash,
+                              struct api_reply *reply)
+{
+    struct placement_row p;
+    const char *key = call->http->idempotency_key;
+    if (!key)
+        return false;
+    int r = store_placement_by_key(api->st, call->subject, key, &p);
+    if (r == -ENOENT)
+        return false;
+    if (r < 0) {
+        api_errno(reply, r, "idempotency lookup");
+        return true;
+    }
+    if (strcmp(p.request_hash, hash) != 0)
+        api_problem(reply, 422, "idempotency-key-reused", "Idempotency-Key reused", NULL,
+                    "key '%.64s' was used for a different request (placement %s)", key, p.id);
+    else
+        reply_placement(reply, 200, &p);
+    store_placement_free(&p);
+    return true;
+}
+
+void api_placements_create(struct api *api, const struct api_call *call, struct api_reply *reply)
+{
+    struct placement_request req;
+    struct json_error err = {0};
+    struct voucher_set vs = {0};
+    struct route_input in = {0};
+    struct route_result res = {.voucher = -1};
+    struct placement_row prow = {0};
+    char hash[AUTH_HASH_LEN + 1], decision_id[AUTH_ID_LEN], placement_id[AUTH_ID_LEN];
+    char explanation[1024];
+    cJSON *record = NULL;
+    char *record_text = NULL;
+    const char *key = call->http->idempotency_key;
+    int r;
+
+    if (call->role != ROLE_TENANT) {
+        api_problem(reply, 403, "forbidden", "forbidden", NULL,
+                    "placements are made by tenants; use a tenant token");
+        return;
+    }
+    if (key && (strlen(key) == 0 || strlen(key) > 128)) {
+        api_problem(reply, 400, "invalid-header", "invalid Idempotency-Key", NULL,
+                    "Idempotency-Key must be 1..128 bytes");
+        return;
+    }
+    r = request_parse(call->http->body, call->http->body_len, &req, &err);
+    if (r < 0) {
+        if (r == -EINVAL)
+            api_bad_field(reply, &err);
+        else
+            api_errno(reply, r, "request");
+        return;
+    }
+    auth_sha256_hex(call->http->body, call->http->body_len, hash);
+    if (!req.dry_run && replay_idempotent(api, call, hash, reply))
+        goto out;
+
+    int64_t t0 = clock_mono_us();
+    r = store_expire_holds(api->st, call->now);
+    if (r >= 0)
+        r = inventory_route_input(api->inv, req.origin, call->now, &in);
+    if (r == -ENOENT) {
+        api_problem(reply, 400, "invalid-field", "invalid request field", "/origin",
+                    "/origin: unknown region '%s' (see GET /v1/regions)", req.origin);
+        goto out;
+    }
+    if (r < 0) {
+        api_errno(reply, r, "inventory");
+        goto out;
+    }
+    r = voucher_set_load(api, call, &req, &vs, &err);
+    if (r == -EINVAL) {
+        api_bad_field(reply, &err);
+        goto out;
+    }
+    if (r < 0) {
+        api_errno(reply, r, "vouchers");
+        goto out;
+    }
+    r = route_decide(&req.route, in.centers, in.ncenters, in.pools, in.npools, vs.rv, vs.n,
+                     &res);
+    if (r < 0) {
+        api_errno(reply, r, "routing");
+        goto out;
+    }
+    route_explain(&req.route, in.centers, in.pools, &res, explanation, sizeof(explanation));
+    int64_t elapsed = clock_mono_us() - t0;
+
+    bool hold = res.placed && !req.dry_run;
+    if ((r = auth_new_id("dc", decision_id, sizeof(decision_id))) < 0 ||
+        (hold && (r = auth_new_id("pl", placement_id, sizeof(placement_id))) < 0)) {
+        api_errno(reply, r, "ids");
+        goto out;
+    }
+    struct decision_info d = {
+        .id = decision_id,
+        .tenant = call->subject,
+        .at = call->now,
+        .elapsed_us = elapsed,
+        .outcome = !res.placed ? "unplaceable" : (hold ? "placed" : "quoted"),
+        .placement_id = hold ? placement_id : NULL,
+        .req = &req,
+        .in = &in,
+        .res = &res,
+        .vouchers = vs.rv,
+        .nvouchers = vs.n,
+        .explanation = explanation,
+    };
+    record = decision_record(&d);
+    record_text = record ? cJSON_PrintUnformatted(record) : NULL;
+    if (!record_text || (hold && placement_from(&d, placement_id, key, hash, call->now,
+                                                &prow) < 0)) {
+        api_errno(reply, -ENOMEM, "decision");
+        goto out;
+    }
+    struct decision_row drow = {.at = call->now, .record = record_text};
+    snprintf(drow.id, sizeof(drow.id), "%s", decision_id);
+    snprintf(drow.tenant, sizeof(drow.tenant), "%s", call->subject);
+    snprintf(drow.outcome, sizeof(drow.outcome), "%s", d.outcome);
+
+    r = store_begin(api->st);
+    if (r == 0)
+        r = store_decision_insert(api->st, &drow);
+    if (r == 0 && hold)
+        r = store_placement_insert(api->st, &prow);
+    if (r == 0)
+        r = store_commit(api->st);
+    else
+        store_rollback(api->st);
+    if (r < 0) {
+        api_errno(reply, r, "recording the decision");
+        goto out;
+    }
+
+    if (!res.placed) {
+        api_problem(reply, 409, "no-capacity", "no center can take this request", NULL, "%s",
+                    explanation);
+        reply->extra = cJSON_CreateObject();
+        if (reply->extra) {
+            cJSON_AddStringToObject(reply->extra, "decision_id", decision_id);
+            cJSON *reasons = cJSON_GetObjectItemCaseSensitive(record, "reasons");
+            cJSON_AddItemToObject(reply->extra, "reasons",
+                                  reasons ? cJSON_Duplicate(reasons, true) : cJSON_CreateObject());
+        }
+    } else if (hold) {
+        reply_placement(reply, 201, &prow);
+    } else {
+        api_json(reply, 200, quote_json(&d));
+    }
+out:
+    store_placement_free(&prow);
+    free(record_text);
+    cJSON_Delete(record);
+    route_result_free(&res);
+    route_input_free(&in);
+    voucher_set_free(&vs);
+    request_free(&req);
+}
+
+/* Loads a placement the caller may see; writes a 404 or error otherwise. */
+static int load_visible(struct api *api, const struct api_call *call, struct placement_row *p,
+                        struct api_reply *reply)
+{
+    store_expire_holds(api->st, call->now);
+    int r = store_placement_get(api->st, call->params[0], p);
+    if (r == 0 && call->role == ROLE_TENANT && strcmp(p->tenant, call->subject) != 0) {
+        store_placement_free(p);
+        r = -ENOENT; /* another tenant's placement does not exist for this one */
+    }
+    if (r == -ENOENT)
+        api_problem(reply, 404, "not-found", "not found", NULL, "no placement '%s'",
+                    call->params[0]);
+    else if (r < 0)
+        api_errno(reply, r, "placement");
+    return r;
+}
+
+void api_placement_get(struct api *api, const struct api_call *call, struct api_reply *reply)
+{
+    struct placement_row p;
+    if (load_visible(api, call, &p, reply) < 0)
+        return;
+    reply_placement(reply, 200, &p);
+    store_placement_free(&p);
+}
+
+void api_placements_list(struct api *api, const struct api_call *call, struct api_reply *reply)
+{
+    struct placement_row *rows = NULL;
+    size_t n = 0;
+    long limit;
+    if (api_query_long(call->query, "limit", 100, 1, 1000, &limit) < 0) {
+        api_problem(reply, 400, "invalid-query", "invalid query", NULL,
+                    "limit must be an integer from 1 to 1000");
+        return;
+    }
+    store_expire_holds(api->st, call->now);
+    int r = store_placements_list(api->st, call->role == ROLE_TENANT ? call->subject : NULL,
+                                  limit, &rows, &n);
+    if (r < 0) {
+        api_errno(reply, r, "placements");
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(o, "placements");
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(arr, placement_json(&rows[i]));
+    store_placements_free(rows, n);
+    api_json(reply, 200, o);
+}
+
+static void transition(struct api *api, const struct api_call *call, struct api_reply *reply,
+                       const char *to)
+{
+    struct placement_row p;
+    if (load_visible(api, call, &p, reply) < 0)
+        return;
+    const char *from = p.state;
+    bool allowed = strcmp(from, "held") == 0 ||
+                   (strcmp(to, "released") == 0 && strcmp(from, "confirmed") == 0);
+    if (!allowed) {
+        api_problem(reply, 409, "illegal-transition", "illegal state transition", NULL,
+                    "placement %s is %s; it cannot become %s", p.id, from, to);
+        store_placement_free(&p);
+        return;
+    }
+    int r = store_placement_transition(api->st, p.id, from, to, call->now);
+    store_placement_free(&p);
+    if (r < 0) {
+        api_errno(reply, r, "placement");
+        return;
+    }
+    if (load_visible(api, call, &p, reply) < 0)
+        return;
+    reply_placement(reply, 200, &p);
+    store_placement_free(&p);
+}
+
+void api_placement_confirm(struct api *api, const struct api_call *call, struct api_reply *reply)
+{
+    transition(api, call, reply, "confirmed");
+}
+
+void api_placement_release(struct api *api, const struct api_call *call, struct api_reply *reply)
+{
+    transition(api, call, reply, "released");
+}
+
+void api_decision_get(struct api *api, const struct api_call *call, struct api_reply *reply)
+{
+    struct decision_row d;
+    int r = store_decision_get(api->st, call->params[0], &d);
+    if (r == 0 && call->role == ROLE_TENANT && strcmp(d.tenant, call->subject) != 0) {
+        free(d.record);
+        r = -ENOENT;
+    }
+    if (r == -ENOENT) {
+        api_problem(reply, 404, "not-found", "not found", NULL, "no decision '%s'",
+                    call->params[0]);
+        return;
+    }
+    if (r < 0) {
+        api_errno(reply, r, "decision");
+        return;
+    }
+    cJSON *o = cJSON_Parse(d.record);
+    free(d.record);
+    api_json(reply, 200, o);
+}
+
+void api_decisions_list(struct api *api, const struct api_call *call, struct api_reply *reply)
+{
+    static const char *const keep[] = {"id",      "at",      "tenant",      "outcome",
+                                       "chosen",  "totals",  "elapsed_us", "request",
+                                       "placement_id", "explanation", NULL};
+    struct decision_row *rows = NULL;
+    size_t n = 0;
+    long limit;
+    if (api_query_long(call->query, "limit", 20, 1, api->cfg->max_decisions_list, &limit) < 0) {
+        api_problem(reply, 400, "invalid-query", "invalid query", NULL,
+                    "limit must be an integer from 1 to %ld", api->cfg->max_decisions_list);
+        return;
+    }
+    int r = store_decisions_list(api->st, call->role == ROLE_TENANT ? call->subject : NULL,
+                                 limit, &rows, &n);
+    if (r < 0) {
+        api_errno(reply, r, "decisions");
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(o, "decisions");
+    for (size_t i = 0; i < n; i++) {
+        cJSON *full = cJSON_Parse(rows[i].record);
+        cJSON *s = cJSON_CreateObject();
+        for (size_t k = 0; full && keep[k]; k++) {
+            cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(full, keep[k]);
+            if (v)
+                cJSON_AddItemToObject(s, keep[k], v);
+        }
+        cJSON_Delete(full);
+        cJSON_AddItemToArray(arr, s);
+    }
+    store_decisions_free(rows, n);
+    api_json(reply, 200, o);
+}

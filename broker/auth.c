@@ -1,0 +1,73 @@
+/*
+ * auth — randomness from getrandom(2) and SHA-256 from OpenSSL's EVP
+ * interface. No token or secret ever leaves this module except to its caller.
+ */
+#include "auth.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <openssl/evp.h>
+
+static void to_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[in[i] >> 4];
+        out[2 * i + 1] = hex[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int auth_random_hex(char *buf, size_t nbytes)
+{
+    unsigned char raw[64];
+    if (nbytes > sizeof(raw))
+        return -EINVAL;
+    size_t got = 0;
+    while (got < nbytes) {
+        ssize_t n = getrandom(raw + got, nbytes - got, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        got += (size_t)n;
+    }
+    to_hex(raw, nbytes, buf);
+    return 0;
+}
+
+int auth_new_token(char *buf, size_t len)
+{
+    char hex[65];
+    if (len < AUTH_TOKEN_LEN + 1)
+        return -EINVAL;
+    int r = auth_random_hex(hex, 32);
+    if (r < 0)
+        return r;
+    snprintf(buf, len, "sw_%s", hex);
+    return 0;
+}
+
+int auth_new_id(const char *prefix, char *buf, size_t len)
+{
+    char hex[17];
+    int r = auth_random_hex(hex, 8);
+    if (r < 0)
+        return r;
+    snprintf(buf, len, "%s_%s", prefix, hex);
+    return 0;
+}
+
+int auth_sha256_hex(const void *data, size_t len, char *out)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+        return -EIO;
+    to_hex(md, mdlen, out);
+    return 0;
+}

@@ -1,0 +1,26 @@
+/*
+ * auth — secrets and identifiers: random tokens and ids, and the SHA-256 under
+ * which tokens are stored (a token itself is never written anywhere).
+ */
+#ifndef SUANWANG_AUTH_H
+#define SUANWANG_AUTH_H
+
+#include <stddef.h>
+
+#define AUTH_TOKEN_LEN 67 /* "sw_" + 64 hex */
+#define AUTH_HASH_LEN 64
+#define AUTH_ID_LEN 24    /* "xx_" + 16 hex + NUL fits */
+
+/* Fills buf (>= 2*nbytes+1) with nbytes of kernel randomness in hex. 0 or -errno. */
+int auth_random_hex(char *buf, size_t nbytes);
+
+/* A new bearer token "sw_<64 hex>" into buf (>= AUTH_TOKEN_LEN + 1). 0 or -errno. */
+int auth_new_token(char *buf, size_t len);
+
+/* A new id "<prefix>_<16 hex>" into buf (>= AUTH_ID_LEN). 0 or -errno. */
+int auth_new_id(const char *prefix, char *buf, size_t len);
+
+/* Hex SHA-256 of len bytes into out (>= AUTH_HASH_LEN + 1). 0 or -EIO. */
+int auth_sha256_hex(const void *data, size_t len, char *out);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * catalog — accelerator rows and name resolution. Names are compared in a
+ * normal form (lower-case ASCII letters and digits only), so "NVIDIA-H100-80GB-
+ * HBM3", "NVIDIA H100 80GB HBM3" and "nvidia_h100_80gb_hbm3" are one name. Pure.
+ */
+#include "catalog.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void normalise(const char *in, size_t inlen, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < inlen && in[i] && o + 1 < outlen; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (isalnum(c))
+            out[o++] = (char)tolower(c);
+    }
+    out[o] = '\0';
+}
+
+static int find_model(const struct catalog *cat, const char *model)
+{
+    for (size_t i = 0; i < cat->nentries; i++) {
+        if (strcasecmp(cat->entries[i].model, model) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+int catalog_add(struct catalog *cat, const struct catalog_entry *e)
+{
+    if (find_model(cat, e->model) >= 0)
+        return -EEXIST;
+    struct catalog_entry *n = realloc(cat->entries, (cat->nentries + 1) * sizeof(*n));
+    if (!n)
+        return -ENOMEM;
+    cat->entries = n;
+    cat->entries[cat->nentries++] = *e;
+    return catalog_alias(cat, e->model, e->model);
+}
+
+int catalog_alias(struct catalog *cat, const char *alias, const char *model)
+{
+    int idx = find_model(cat, model);
+    if (idx < 0)
+        return -ENOENT;
+    struct catalog_alias a = {.entry = (size_t)idx};
+    normalise(alias, strlen(alias), a.key, sizeof(a.key));
+    if (a.key[0] == '\0')
+        return -EINVAL;
+    for (size_t i = 0; i < cat->naliases; i++) {
+        if (strcmp(cat->aliases[i].key, a.key) == 0) {
+            cat->aliases[i].entry = a.entry; /* the later mapping wins */
+            return 0;
+        }
+    }
+    struct catalog_alias *n = realloc(cat->aliases, (cat->naliases + 1) * sizeof(*n));
+    if (!n)
+        return -ENOMEM;
+    cat->aliases = n;
+    cat->aliases[cat->naliases++] = a;
+    return 0;
+}
+
+const struct catalog_entry *catalog_resolve(const struct catalog *cat, const char *name)
+{
+    char key[96];
+    if (!name)
+        return NULL;
+    while (isspace((unsigned char)*name))
+        name++;
+    const char *start = name;
+    size_t len = strlen(name);
+    /* Slurm GRES "gpu:a100:8(S:0-1)": keep the type between the colons. */
+    if (strncasecmp(start, "gpu:", 4) == 0) {
+        start += 4;
+        len -= 4;
+    }
+    const char *paren = memchr(start, '(', len);
+    if (paren)
+        len = (size_t)(paren - start);
+    const char *colon = memchr(start, ':', len);
+    if (colon)
+        len = (size_t)(colon - start);
+    normalise(start, len, key, sizeof(key));
+    if (key[0] == '\0')
+        return NULL;
+    for (size_t i = 0; i < cat->naliases; i++) {
+        if (strcmp(cat->aliases[i].key, key) == 0)
+            return &cat->entries[cat->aliases[i].entry];
+    }
+    return NULL;
+}
+
+void catalog_free(struct catalog *cat)
+{
+    if (!cat)
+        return;
+    free(cat->entries);
+    free(cat->aliases);
+    memset(cat, 0, sizeof(*cat));
+}

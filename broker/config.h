@@ -1,0 +1,47 @@
+/*
+ * config — brokerd's settings in one validated struct: defaults, then the JSON
+ * file of --config, then command-line flags, then secrets from the
+ * environment. Nothing else reads argv, the config file or getenv.
+ */
+#ifndef SUANWANG_CONFIG_H
+#define SUANWANG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "h2.h"
+
+#define CONFIG_MAX_RATES 16
+
+struct currency_rate {
+    char code[4];            /* ISO 4217 */
+    double cny;              /* CNY per unit */
+};
+
+struct config {
+    char listen_host[64];    /* "127.0.0.1" */
+    int listen_port;         /* 0 = any free port */
+    char db_path[512];
+    char port_file[512];     /* "" or where to write the bound port once listening */
+    bool demo;
+    struct h2_limits limits;
+    long default_staleness_s;  /* for centers with push feeds only */
+    long max_decisions_list;
+    struct currency_rate rates[CONFIG_MAX_RATES];
+    size_t nrates;
+    char admin_token[256];   /* SUANWANG_ADMIN_TOKEN, "" when unset; never logged */
+    bool verbose;
+};
+
+/*
+ * Builds the configuration. On a usage or validation error returns -EINVAL
+ * with a message in errbuf; returns 1 when --help was printed.
+ */
+int config_load(int argc, char **argv, struct config *ret, char *errbuf, size_t errlen);
+
+/* CNY per unit of the currency, or a negative value when no rate is configured. */
+double config_rate(const struct config *cfg, const char *code);
+
+void config_usage(const char *argv0);
+
+#endif

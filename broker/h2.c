@@ -1,0 +1,1194 @@
+/*
+ * h2 — the cleartext HTTP/2 (prior knowledge) transport of brokerd, on libev and nghttp2.
+ *
+ * It accepts connections, turns every stream into one complete struct http_request for a
+ * synchronous handler and sends back that handler's struct http_response. HTTP/1.x gets a 426
+ * and a close. It does not route, parse JSON, log, speak TLS, h2c Upgrade, server push or
+ * trailers; it never prints and reports errors only through return codes.
+ */
+#define _GNU_SOURCE /* accept4() */
+
+#include "h2.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <nghttp2/nghttp2.h>
+
+#define H2_DEFAULT_MAX_BODY ((size_t)65536)
+#define H2_DEFAULT_MAX_HEADER_BYTES ((size_t)16384)
+#define H2_DEFAULT_MAX_STREAMS 128u
+#define H2_DEFAULT_MAX_CONNECTIONS 1024u
+#define H2_DEFAULT_IDLE_S 60.0
+
+#define H2_STREAM_WINDOW (1 << 20) /* SETTINGS_INITIAL_WINDOW_SIZE we announce */
+#define H2_CONN_WINDOW (4 << 20)   /* connection-level receive window */
+#define H2_READ_CHUNK 16384        /* bytes read per readiness callback */
+#define H2_OUT_HIGH 65536          /* stop pulling frames from nghttp2 beyond this */
+#define H2_ACCEPT_BATCH 64         /* accept4() calls per readiness callback */
+#define H2_ACCEPT_BACKOFF_S 0.5    /* pause accepting this long after EMFILE and friends */
+#define H2_GRACE_S 1.0             /* shutdown notice -> final GOAWAY */
+#define H2_DEADLINE_S 10.0         /* shutdown -> close whatever is still open */
+#define H2_LINGER_S 2.0            /* after the 426 and our FIN, wait this long for theirs */
+#define H2_PREFACE_LEN NGHTTP2_CLIENT_MAGIC_LEN
+
+enum h2_mode {
+    H2_MODE_SNIFF, /* fewer than H2_PREFACE_LEN bytes seen, protocol not known yet */
+    H2_MODE_H2,    /* every byte goes to nghttp2 */
+    H2_MODE_H1,    /* an HTTP/1.x client: 426 queued, then half-close and drain to EOF */
+};
+
+enum h2_sniff {
+    H2_SNIFF_MORE,
+    H2_SNIFF_H2,
+    H2_SNIFF_H1,
+};
+
+struct h2_conn;
+
+struct h2_stream {
+    struct h2_conn *conn;          /* borrowed */
+    struct h2_stream *prev, *next; /* links in conn->streams */
+    int32_t id;
+    char *method;          /* owned */
+    char *path;            /* owned */
+    char *authorization;   /* owned */
+    char *idempotency_key; /* owned */
+    char *content_type;    /* owned */
+    size_t header_bytes;   /* sum of name+value bytes seen so far */
+    size_t expected_len;   /* content-length when announced and acceptable, else 0 */
+    char *body;            /* owned; body_cap bytes, always room for the NUL */
+    size_t body_len, body_cap;
+    int error_status;      /* 0, or the error owed instead of calling the handler */
+    bool responded;        /* a response has been submitted */
+    const char *resp_data; /* borrowed: resp_owned or a static problem body */
+    char *resp_owned;      /* owned: the handler's malloc'ed body */
+    size_t resp_len, resp_off;
+};
+
+struct h2_conn {
+    struct h2_server *server;    /* borrowed */
+    struct h2_conn *prev, *next; /* links in server->conns */
+    struct h2_conn *reap_next;   /* link in server->reap once closing */
+    int fd;                      /* owned */
+    ev_io rev, wev;
+    ev_timer idle;
+    nghttp2_session *session;  /* owned */
+    struct h2_stream *streams; /* owned */
+    unsigned nstreams;
+    enum h2_mode mode;
+    uint8_t sniff[H2_PREFACE_LEN];
+    size_t sniff_len;
+    uint8_t *out; /* owned; pending output is out[out_off, out_len) */
+    size_t out_off, out_len, out_cap;
+    unsigned idle_strikes;  /* idle timer expiries since the last read */
+    bool close_after_flush; /* close as soon as the output is written */
+    bool h1_half_closed;    /* 426 written and shutdown(SHUT_WR) done */
+    bool closing;           /* on server->reap, watchers stopped; freed by the reaper */
+    char peer[64];
+};
+
+struct h2_server {
+    struct ev_loop *loop; /* borrowed */
+    int listen_fd;        /* owned; -1 once closed */
+    ev_io accept_w;
+    ev_timer accept_pause;
+    ev_prepare reaper;
+    ev_timer shutdown_timer;
+    struct h2_limits limits; /* with the defaults filled in */
+    h2_handler_fn *handler;
+    void *userdata;                       /* borrowed */
+    nghttp2_session_callbacks *callbacks; /* owned */
+    struct h2_conn *conns;                /* owned, including the closing ones */
+    struct h2_conn *reap;                 /* borrowed from conns: closing, to be freed */
+    unsigned nconns;
+    bool shutting_down;
+    bool final_goaway; /* shutdown grace over, final GOAWAY submitted */
+    bool done_pending;
+    void (*done)(void *);
+    void *done_userdata; /* borrowed */
+};
+
+static const char h2_problem_400[] =
+    "{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,"
+    "\"detail\":\"the request lacks :method or :path\"}";
+static const char h2_problem_413[] =
+    "{\"type\":\"about:blank\",\"title\":\"Content Too Large\",\"status\":413,"
+    "\"detail\":\"the request body exceeds the server's limit\"}";
+static const char h2_problem_431[] =
+    "{\"type\":\"about:blank\",\"title\":\"Request Header Fields Too Large\",\"status\":431,"
+    "\"detail\":\"the request headers exceed the server's limit\"}";
+static const char h2_problem_500[] =
+    "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"status\":500,"
+    "\"detail\":\"the request could not be processed\"}";
+static const char h2_problem_503[] =
+    "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,"
+    "\"detail\":\"the server is short of resources, retry later\"}";
+static const char h2_problem_426[] =
+    "{\"type\":\"about:blank\",\"title\":\"Upgrade Required\",\"status\":426,"
+    "\"detail\":\"this server speaks HTTP/2 only (cleartext, prior knowledge); "
+    "use e.g. curl --http2-prior-knowledge\"}\n";
+static const char h2_problem_type[] = "application/problem+json";
+
+/* Maps an nghttp2 error code to a negative errno. */
+static int h2_errno(int rv)
+{
+    switch (rv) {
+    case NGHTTP2_ERR_NOMEM:
+        return -ENOMEM;
+    case NGHTTP2_ERR_INVALID_ARGUMENT:
+        return -EINVAL;
+    default:
+        return -EPROTO;
+    }
+}
+
+static nghttp2_nv h2_nv(const char *name, const char *value)
+{
+    nghttp2_nv nv;
+
+    nv.name = (uint8_t *)name;
+    nv.value = (uint8_t *)value;
+    nv.namelen = strlen(name);
+    nv.valuelen = strlen(value);
+    nv.flags = NGHTTP2_NV_FLAG_NONE;
+    return nv;
+}
+
+static const char *h2_problem(int status, size_t *len)
+{
+    const char *body;
+
+    switch (status) {
+    case 400:
+        body = h2_problem_400;
+        break;
+    case 413:
+        body = h2_problem_413;
+        break;
+    case 431:
+        body = h2_problem_431;
+        break;
+    case 503:
+        body = h2_problem_503;
+        break;
+    default:
+        body = h2_problem_500;
+        break;
+    }
+    *len = strlen(body);
+    return body;
+}
+
+static void h2_format_peer(char *out, size_t size, const struct sockaddr_storage *ss)
+{
+    char host[INET6_ADDRSTRLEN];
+
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+        if (inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host)) != NULL) {
+            snprintf(out, size, "%s:%u", host, (unsigned)ntohs(sin->sin_port));
+            return;
+        }
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+        if (inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host)) != NULL) {
+            snprintf(out, size, "[%s]:%u", host, (unsigned)ntohs(sin6->sin6_port));
+            return;
+        }
+    } else if (ss->ss_family == AF_UNIX) {
+        snprintf(out, size, "unix");
+        return;
+    }
+    snprintf(out, size, "unknown");
+}
+
+/* ---- streams ---------------------------------------------------------------------------- */
+
+static void h2_stream_free(struct h2_stream *stream)
+{
+    free(stream->method);
+    free(stream->path);
+    free(stream->authorization);
+    free(stream->idempotency_key);
+    free(stream->content_type);
+    free(stream->body);
+    free(stream->resp_owned);
+    free(stream);
+}
+
+static void h2_stream_unlink(struct h2_stream *stream)
+{
+    struct h2_conn *conn = stream->conn;
+
+    if (stream->prev != NULL)
+        stream->prev->next = stream->next;
+    else
+        conn->streams = stream->next;
+    if (stream->next != NULL)
+        stream->next->prev = stream->prev;
+    conn->nstreams--;
+}
+
+static ssize_t h2_stream_read_body(nghttp2_session *session, int32_t stream_id, uint8_t *buf,
+                                   size_t length, uint32_t *data_flags, nghttp2_data_source *source,
+                                   void *user_data)
+{
+    struct h2_stream *stream = source->ptr;
+    size_t n = stream->resp_len - stream->resp_off;
+
+    (void)session;
+    (void)stream_id;
+    (void)user_data;
+    if (n > length)
+        n = length;
+    if (n > 0)
+        memcpy(buf, stream->resp_data + stream->resp_off, n);
+    stream->resp_off += n;
+    if (stream->resp_off == stream->resp_len)
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+/*
+ * Submits the response of a stream. data is either owned (the handler's body, freed with the
+ * stream from now on, whatever happens) or a static string. Returns 0 or an nghttp2 fatal code
+ * for the callback to return.
+ */
+static int h2_stream_submit(struct h2_stream *stream, int status, const char *content_type,
+                            const char *data, char *owned, size_t len, const char *extra_name,
+                            const char *extra_value)
+{
+    nghttp2_session *session = stream->conn->session;
+    nghttp2_data_provider prd;
+    const nghttp2_data_provider *body;
+    nghttp2_nv nv[4];
+    char status_buf[12];
+    char len_buf[24];
+    size_t nvlen = 0;
+    int rv;
+
+    stream->responded = true;
+    stream->resp_owned = owned;
+    stream->resp_data = data;
+    stream->resp_len = data != NULL ? len : 0;
+    stream->resp_off = 0;
+    /* The request body is of no further use. */
+    free(stream->body);
+    stream->body = NULL;
+    stream->body_len = 0;
+    stream->body_cap = 0;
+
+    snprintf(status_buf, sizeof(status_buf), "%d", status);
+    snprintf(len_buf, sizeof(len_buf), "%zu", stream->resp_len);
+    nv[nvlen++] = h2_nv(":status", status_buf);
+    if (content_type != NULL)
+        nv[nvlen++] = h2_nv("content-type", content_type);
+    nv[nvlen++] = h2_nv("content-length", len_buf);
+    if (extra_name != NULL && extra_value != NULL)
+        nv[nvlen++] = h2_nv(extra_name, extra_value);
+
+    prd.source.ptr = stream;
+    prd.read_callback = h2_stream_read_body;
+    body = stream->resp_len > 0 ? &prd : NULL; /* no body: HEADERS carries END_STREAM */
+    rv = nghttp2_submit_response(session, stream->id, nv, nvlen, body);
+    if (rv == 0)
+        return 0;
+
+    free(stream->resp_owned);
+    stream->resp_owned = NULL;
+    stream->resp_data = NULL;
+    stream->resp_len = 0;
+    rv = nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream->id, NGHTTP2_INTERNAL_ERROR);
+    return rv == 0 ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
+}
+
+static int h2_stream_respond_error(struct h2_stream *stream, int status)
+{
+    const char *body;
+    size_t len;
+
+    body = h2_problem(status, &len);
+    return h2_stream_submit(stream, status, h2_problem_type, body, NULL, len, NULL, NULL);
+}
+
+/* The request is complete: answer the owed error or ask the handler. */
+static int h2_stream_complete(struct h2_stream *stream)
+{
+    struct h2_conn *conn = stream->conn;
+    struct h2_server *server = conn->server;
+    struct http_request req;
+    struct http_response resp;
+    int status;
+
+    if (stream->responded)
+        return 0;
+    if (stream->error_status != 0)
+        return h2_stream_respond_error(stream, stream->error_status);
+    if (stream->method == NULL || stream->path == NULL)
+        return h2_stream_respond_error(stream, 400);
+
+    memset(&req, 0, sizeof(req));
+    req.stream_id = stream->id;
+    req.method = stream->method;
+    req.path = stream->path;
+    req.authorization = stream->authorization;
+    req.idempotency_key = stream->idempotency_key;
+    req.content_type = stream->content_type;
+    if (stream->body != NULL) {
+        stream->body[stream->body_len] = '\0';
+        req.body = stream->body;
+    } else {
+        req.body = "";
+    }
+    req.body_len = stream->body_len;
+    req.peer = conn->peer;
+
+    memset(&resp, 0, sizeof(resp));
+    server->handler(server->userdata, &req, &resp);
+
+    status = resp.status;
+    if (status < 200 || status > 599)
+        status = 500;
+    return h2_stream_submit(stream, status, resp.content_type, resp.body, resp.body, resp.body_len,
+                            resp.extra_name, resp.extra_value);
+}
+
+/* Parses a content-length value; returns false when it is not a plain decimal number. */
+static bool h2_parse_length(const uint8_t *value, size_t len, size_t *out)
+{
+    size_t n = 0;
+    size_t i;
+
+    if (len == 0)
+        return false;
+    for (i = 0; i < len; i++) {
+        if (value[i] < '0' || value[i] > '9')
+            return false;
+        if (n > (SIZE_MAX - 9) / 10)
+            return false;
+        n = n * 10 + (size_t)(value[i] - '0');
+    }
+    *out = n;
+    return true;
+}
+
+static bool h2_name_is(const uint8_t *name, size_t namelen, const char *want)
+{
+    size_t len = strlen(want);
+
+    return namelen == len && memcmp(name, want, len) == 0;
+}
+
+static char **h2_stream_slot(struct h2_stream *stream, const uint8_t *name, size_t namelen)
+{
+    if (h2_name_is(name, namelen, ":method"))
+        return &stream->method;
+    if (h2_name_is(name, namelen, ":path"))
+        return &stream->path;
+    if (h2_name_is(name, namelen, "authorization"))
+        return &stream->authorization;
+    if (h2_name_is(name, namelen, "idempotency-key"))
+        return &stream->idempotency_key;
+    if (h2_name_is(name, namelen, "content-type"))
+        return &stream->content_type;
+    return NULL;
+}
+
+/* ---- nghttp2 callbacks (user_data is the connection) --------------------------------------- */
+
+static int h2_on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame,
+                               void *user_data)
+{
+    struct h2_conn *conn = user_data;
+    struct h2_stream *stream;
+
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+        return 0;
+    stream = calloc(1, sizeof(*stream));
+    if (stream == NULL) {
+        /* REFUSED_STREAM tells the client it may retry; nghttp2 closes the stream. */
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                                  NGHTTP2_REFUSED_STREAM);
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
+    stream->conn = conn;
+    stream->id = frame->hd.stream_id;
+    if (nghttp2_session_set_stream_user_data(session, stream->id, stream) != 0) {
+        free(stream);
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
+    stream->next = conn->streams;
+    if (conn->streams != NULL)
+        conn->streams->prev = stream;
+    conn->streams = stream;
+    conn->nstreams++;
+    return 0;
+}
+
+static int h2_on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
+                        size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
+                        void *user_data)
+{
+    struct h2_conn *conn = user_data;
+    const struct h2_limits *limits = &conn->server->limits;
+    struct h2_stream *stream;
+    size_t length;
+    char **slot;
+
+    (void)flags;
+    stream = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+    if (stream == NULL || stream->responded || stream->error_status != 0)
+        return 0;
+    stream->header_bytes += namelen + valuelen;
+    if (stream->header_bytes > limits->max_header_bytes) {
+        stream->error_status = 431;
+        return 0;
+    }
+    if (frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+        return 0; /* trailers count against the limit but are not kept */
+
+    if (h2_name_is(name, namelen, "content-length") && h2_parse_length(value, valuelen, &length)) {
+        if (length > limits->max_body)
+            stream->error_status = 413;
+        else
+            stream->expected_len = length;
+        return 0;
+    }
+    slot = h2_stream_slot(stream, name, namelen);
+    if (slot == NULL || *slot != NULL)
+        return 0; /* not ours, or a repeat: the first one wins */
+    *slot = strndup((const char *)value, valuelen);
+    if (*slot == NULL)
+        stream->error_status = 503;
+    return 0;
+}
+
+/* Makes room for len more body bytes plus the NUL; returns false when out of memory. */
+static bool h2_stream_reserve(struct h2_stream *stream, size_t len, size_t max_body)
+{
+    size_t need = stream->body_len + len + 1;
+    size_t cap = stream->body_cap;
+    char *body;
+
+    if (need <= cap)
+        return true;
+    if (cap == 0 && stream->expected_len >= stream->body_len + len)
+        cap = stream->expected_len + 1;
+    if (cap < 1024)
+        cap = 1024;
+    while (cap < need && cap <= SIZE_MAX / 2)
+        cap *= 2;
+    if (cap < need)
+        cap = need;
+    if (cap > max_body + 1)
+        cap = max_body + 1;
+    body = realloc(stream->body, cap);
+    if (body == NULL)
+        return false;
+    stream->body = body;
+    stream->body_cap = cap;
+    return true;
+}
+
+static int h2_on_data_chunk_recv(nghttp2_session *session, uint8_t flags, int32_t stream_id,
+                                 const uint8_t *data, size_t len, void *user_data)
+{
+    struct h2_conn *conn = user_data;
+    size_t max_body = conn->server->limits.max_body;
+    struct h2_stream *stream;
+
+    (void)flags;
+    stream = nghttp2_session_get_stream_user_data(session, stream_id);
+    /*
+     * Answered already (413, 431): drop the rest; nghttp2 still credits the flow-control
+     * window. No RST_STREAM(NO_ERROR) after the answer: curl 7.88 reports that as an error.
+     */
+    if (stream == NULL || stream->responded || stream->error_status != 0)
+        return 0;
+    if (len > max_body - stream->body_len) {
+        stream->error_status = 413;
+        return h2_stream_respond_error(stream, 413);
+    }
+    if (len == 0)
+        return 0;
+    if (!h2_stream_reserve(stream, len, max_body)) {
+        stream->error_status = 503;
+        return h2_stream_respond_error(stream, 503);
+    }
+    memcpy(stream->body + stream->body_len, data, len);
+    stream->body_len += len;
+    return 0;
+}
+
+static int h2_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
+    struct h2_stream *stream;
+
+    (void)user_data;
+    if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
+        return 0;
+    stream = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+    if (stream == NULL)
+        return 0;
+    if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
+        return h2_stream_complete(stream);
+    /* 431 or an announced oversized body: answer now, without waiting for the body. */
+    if (stream->error_status != 0 && !stream->responded)
+        return h2_stream_respond_error(stream, stream->error_status);
+    return 0;
+}
+
+static int h2_on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
+                              void *user_data)
+{
+    struct h2_stream *stream;
+
+    (void)error_code;
+    (void)user_data;
+    stream = nghttp2_session_get_stream_user_data(session, stream_id);
+    if (stream == NULL)
+        return 0;
+    /* nghttp2 is done with the stream and its data provider: freeing it here is safe. */
+    h2_stream_unlink(stream);
+    h2_stream_free(stream);
+    return 0;
+}
+
+static int h2_callbacks_new(nghttp2_session_callbacks **ret)
+{
+    nghttp2_session_callbacks *cbs;
+    int rv;
+
+    rv = nghttp2_session_callbacks_new(&cbs);
+    if (rv != 0)
+        return rv;
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, h2_on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cbs, h2_on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, h2_on_data_chunk_recv);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, h2_on_frame_recv);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, h2_on_stream_close);
+    *ret = cbs;
+    return 0;
+}
+
+/* ---- connections ------------------------------------------------------------------------- */
+
+/* Marks the connection closing; the reaper frees it before the loop next blocks. */
+static void h2_conn_close(struct h2_conn *conn)
+{
+    struct h2_server *server = conn->server;
+
+    if (conn->closing)
+        return;
+    conn->closing = true;
+    ev_io_stop(server->loop, &conn->rev);
+    ev_io_stop(server->loop, &conn->wev);
+    ev_timer_stop(server->loop, &conn->idle);
+    conn->reap_next = server->reap;
+    server->reap = conn;
+    ev_prepare_start(server->loop, &server->reaper);
+}
+
+/* Frees a connection already unlinked from the server. */
+static void h2_conn_free(struct h2_conn *conn)
+{
+    struct ev_loop *loop = conn->server->loop;
+    struct h2_stream *stream;
+
+    ev_io_stop(loop, &conn->rev);
+    ev_io_stop(loop, &conn->wev);
+    ev_timer_stop(loop, &conn->idle);
+    /* nghttp2_session_del() calls no stream-close callback: the streams go after it. */
+    nghttp2_session_del(conn->session);
+    while (conn->streams != NULL) {
+        stream = conn->streams;
+        conn->streams = stream->next;
+        h2_stream_free(stream);
+    }
+    if (conn->fd >= 0)
+        close(conn->fd);
+    free(conn->out);
+    free(conn);
+}
+
+static void h2_conn_touch(struct h2_conn *conn)
+{
+    if (conn->mode == H2_MODE_H1)
+        return; /* the 426 linger is not extended by the client */
+    conn->idle_strikes = 0;
+    ev_timer_again(conn->server->loop, &conn->idle);
+}
+
+static int h2_conn_append(struct h2_conn *conn, const void *data, size_t len)
+{
+    size_t need = conn->out_len + len;
+    size_t cap = conn->out_cap;
+    uint8_t *out;
+
+    if (need > cap) {
+        if (cap == 0)
+            cap = 16384;
+        while (cap < need && cap <= SIZE_MAX / 2)
+            cap *= 2;
+        if (cap < need)
+            cap = need;
+        out = realloc(conn->out, cap);
+        if (out == NULL)
+            return -ENOMEM;
+        conn->out = out;
+        conn->out_cap = cap;
+    }
+    memcpy(conn->out + conn->out_len, data, len);
+    conn->out_len += len;
+    return 0;
+}
+
+/* Pulls serialized frames from nghttp2 into the empty output buffer. */
+static int h2_conn_fill(struct h2_conn *conn)
+{
+    const uint8_t *data;
+    ssize_t n;
+    int rv;
+
+    if (conn->mode != H2_MODE_H2)
+        return 0;
+    while (conn->out_len < H2_OUT_HIGH) {
+        n = nghttp2_session_mem_send(conn->session, &data);
+        if (n < 0)
+            return h2_errno((int)n);
+        if (n == 0)
+            break;
+        rv = h2_conn_append(conn, data, (size_t)n);
+        if (rv < 0)
+            return rv;
+    }
+    return 0;
+}
+
+/* What to do once every pending byte is written. */
+static void h2_conn_flushed(struct h2_conn *conn)
+{
+    struct ev_loop *loop = conn->server->loop;
+
+    if (conn->close_after_flush) {
+        h2_conn_close(conn);
+        return;
+    }
+    switch (conn->mode) {
+    case H2_MODE_H1:
+        if (!conn->h1_half_closed) {
+            /* Send our FIN, then drain theirs, so unread request bytes cannot RST the 426. */
+            shutdown(conn->fd, SHUT_WR);
+            conn->h1_half_closed = true;
+            ev_timer_stop(loop, &conn->idle);
+            ev_timer_set(&conn->idle, H2_LINGER_S, 0.);
+            ev_timer_start(loop, &conn->idle);
+        }
+        break;
+    case H2_MODE_H2:
+        if (!nghttp2_session_want_read(conn->session) &&
+            !nghttp2_session_want_write(conn->session)) {
+            h2_conn_close(conn);
+            return;
+        }
+        break;
+    case H2_MODE_SNIFF:
+        break;
+    }
+    ev_io_start(loop, &conn->rev);
+}
+
+/*
+ * Writes pending output until done or EAGAIN. While output is blocked the read watcher is off
+ * (backpressure) and the write watcher on. Never called from inside nghttp2.
+ */
+static void h2_conn_flush(struct h2_conn *conn)
+{
+    struct ev_loop *loop = conn->server->loop;
+    ssize_t n;
+
+    if (conn->closing)
+        return;
+    for (;;) {
+        if (conn->out_off == conn->out_len) {
+            conn->out_off = 0;
+            conn->out_len = 0;
+            if (h2_conn_fill(conn) < 0) {
+                h2_conn_close(conn);
+                return;
+            }
+            if (conn->out_len == 0)
+                break;
+        }
+        n = write(conn->fd, conn->out + conn->out_off, conn->out_len - conn->out_off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                ev_io_stop(loop, &conn->rev);
+                ev_io_start(loop, &conn->wev);
+                return;
+            }
+            h2_conn_close(conn);
+            return;
+        }
+        conn->out_off += (size_t)n;
+        h2_conn_touch(conn);
+    }
+    ev_io_stop(loop, &conn->wev);
+    h2_conn_flushed(conn);
+}
+
+/* Feeds bytes to nghttp2; on a fatal error queues a GOAWAY and closes after the flush. */
+static int h2_conn_recv(struct h2_conn *conn, const uint8_t *data, size_t len)
+{
+    ssize_t n;
+
+    if (len == 0)
+        return 0;
+    n = nghttp2_session_mem_recv(conn->session, data, len);
+    if (n >= 0)
+        return 0;
+    nghttp2_session_terminate_session(conn->session, n == NGHTTP2_ERR_BAD_CLIENT_MAGIC
+                                                         ? NGHTTP2_PROTOCOL_ERROR
+                                                         : NGHTTP2_INTERNAL_ERROR);
+    conn->close_after_flush = true;
+    return h2_errno((int)n);
+}
+
+static void h2_conn_start_h1(struct h2_conn *conn)
+{
+    char head[256];
+    int n;
+
+    conn->mode = H2_MODE_H1;
+    n = snprintf(head, sizeof(head),
+                 "HTTP/1.1 426 Upgrade Required\r\n"
+                 "Upgrade: h2c\r\n"
+                 "Connection: close\r\n"
+                 "Content-Type: %s\r\n"
+                 "Content-Length: %zu\r\n"
+                 "\r\n",
+                 h2_problem_type, sizeof(h2_problem_426) - 1);
+    if (n < 0 || (size_t)n >= sizeof(head) || h2_conn_append(conn, head, (size_t)n) < 0 ||
+        h2_conn_append(conn, h2_problem_426, sizeof(h2_problem_426) - 1) < 0)
+        h2_conn_close(conn);
+}
+
+static bool h2_is_tchar(uint8_t c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* Decides from the first bytes whether this is HTTP/2, HTTP/1.x, or too early to tell. */
+static enum h2_sniff h2_sniff_preface(const uint8_t *p, size_t len)
+{
+    size_t i;
+
+    if (memcmp(p, NGHTTP2_CLIENT_MAGIC, len) == 0)
+        return len == H2_PREFACE_LEN ? H2_SNIFF_H2 : H2_SNIFF_MORE;
+    for (i = 0; i < len; i++) {
+        if (p[i] == ' ')
+            return i > 0 ? H2_SNIFF_H1 : H2_SNIFF_H2;
+        if (!h2_is_tchar(p[i]))
+            return H2_SNIFF_H2; /* garbage: nghttp2 rejects it */
+    }
+    return len < H2_PREFACE_LEN ? H2_SNIFF_MORE : H2_SNIFF_H2;
+}
+
+static int h2_conn_input(struct h2_conn *conn, const uint8_t *data, size_t len)
+{
+    size_t take;
+    int rv;
+
+    switch (conn->mode) {
+    case H2_MODE_H1:
+        return 0; /* the request line and whatever follows are drained unread */
+    case H2_MODE_H2:
+        return h2_conn_recv(conn, data, len);
+    case H2_MODE_SNIFF:
+        break;
+    }
+    take = H2_PREFACE_LEN - conn->sniff_len;
+    if (take > len)
+        take = len;
+    memcpy(conn->sniff + conn->sniff_len, data, take);
+    conn->sniff_len += take;
+    switch (h2_sniff_preface(conn->sniff, conn->sniff_len)) {
+    case H2_SNIFF_MORE:
+        return 0; /* everything fitted in the sniff buffer */
+    case H2_SNIFF_H1:
+        h2_conn_start_h1(conn);
+        return 0;
+    case H2_SNIFF_H2:
+        break;
+    }
+    conn->mode = H2_MODE_H2;
+    rv = h2_conn_recv(conn, conn->sniff, conn->sniff_len);
+    if (rv < 0)
+        return rv;
+    return h2_conn_recv(conn, data + take, len - take);
+}
+
+static void h2_conn_on_read(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct h2_conn *conn = w->data;
+    uint8_t buf[H2_READ_CHUNK];
+    ssize_t n;
+
+    (void)loop;
+    (void)revents;
+    n = read(conn->fd, buf, sizeof(buf));
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        h2_conn_close(conn);
+        return;
+    }
+    if (n == 0) {
+        h2_conn_close(conn);
+        return;
+    }
+    h2_conn_touch(conn);
+    h2_conn_input(conn, buf, (size_t)n);
+    h2_conn_flush(conn);
+}
+
+static void h2_conn_on_write(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    h2_conn_flush(w->data);
+}
+
+/*
+ * Idle: nothing read for idle_timeout_s. With no open stream, GOAWAY and close; with open
+ * streams (a stalled upload or a client not reading), one more period, then close anyway.
+ * Connections not speaking HTTP/2 (silent, half a preface, the 426 linger) just close.
+ */
+static void h2_conn_on_idle(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct h2_conn *conn = w->data;
+
+    (void)loop;
+    (void)revents;
+    if (conn->mode != H2_MODE_H2 || conn->idle_strikes > 0 || conn->close_after_flush) {
+        h2_conn_close(conn);
+        return;
+    }
+    conn->idle_strikes++;
+    if (conn->nstreams > 0)
+        return; /* the repeating timer comes back once more */
+    if (nghttp2_session_terminate_session(conn->session, NGHTTP2_NO_ERROR) != 0) {
+        h2_conn_close(conn);
+        return;
+    }
+    conn->close_after_flush = true;
+    h2_conn_flush(conn);
+}
+
+static int h2_conn_new(struct h2_server *server, int fd, const struct sockaddr_storage *ss)
+{
+    nghttp2_settings_entry iv[2];
+    struct h2_conn *conn;
+    int one = 1;
+    int rv;
+
+    conn = calloc(1, sizeof(*conn));
+    if (conn == NULL)
+        return -ENOMEM;
+    conn->server = server;
+    conn->fd = -1; /* the caller keeps fd until we succeed */
+    conn->mode = H2_MODE_SNIFF;
+    h2_format_peer(conn->peer, sizeof(conn->peer), ss);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* fails on AF_UNIX: fine */
+
+    rv = nghttp2_session_server_new(&conn->session, server->callbacks, conn);
+    if (rv != 0)
+        goto out;
+    iv[0].settings_id = NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS;
+    iv[0].value = server->limits.max_streams;
+    iv[1].settings_id = NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE;
+    iv[1].value = H2_STREAM_WINDOW;
+    rv = nghttp2_submit_settings(conn->session, NGHTTP2_FLAG_NONE, iv, 2);
+    if (rv != 0)
+        goto out;
+    rv = nghttp2_session_set_local_window_size(conn->session, NGHTTP2_FLAG_NONE, 0, H2_CONN_WINDOW);
+    if (rv != 0)
+        goto out;
+
+    conn->fd = fd;
+    ev_io_init(&conn->rev, h2_conn_on_read, fd, EV_READ);
+    conn->rev.data = conn;
+    ev_io_init(&conn->wev, h2_conn_on_write, fd, EV_WRITE);
+    conn->wev.data = conn;
+    ev_init(&conn->idle, h2_conn_on_idle);
+    conn->idle.repeat = server->limits.idle_timeout_s;
+    conn->idle.data = conn;
+
+    conn->next = server->conns;
+    if (server->conns != NULL)
+        server->conns->prev = conn;
+    server->conns = conn;
+    server->nconns++;
+    ev_io_start(server->loop, &conn->rev);
+    ev_timer_again(server->loop, &conn->idle);
+    return 0;
+out:
+    nghttp2_session_del(conn->session);
+    free(conn);
+    return h2_errno(rv);
+}
+
+/* ---- server ----------------------------------------------------------------------------- */
+
+static void h2_server_close_listener(struct h2_server *server)
+{
+    ev_io_stop(server->loop, &server->accept_w);
+    ev_timer_stop(server->loop, &server->accept_pause);
+    if (server->listen_fd >= 0) {
+        close(server->listen_fd);
+        server->listen_fd = -1;
+    }
+}
+
+static void h2_server_on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct h2_server *server = w->data;
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    int fd;
+    int i;
+
+    (void)revents;
+    for (i = 0; i < H2_ACCEPT_BATCH; i++) {
+        sslen = sizeof(ss);
+        memset(&ss, 0, sizeof(ss));
+        fd = accept4(server->listen_fd, (struct sockaddr *)&ss, &sslen,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* Level-triggered accept would spin: back off a little. */
+                ev_io_stop(loop, &server->accept_w);
+                ev_timer_set(&server->accept_pause, H2_ACCEPT_BACKOFF_S, 0.);
+                ev_timer_start(loop, &server->accept_pause);
+                return;
+            }
+            continue; /* ECONNABORTED, EINTR, EPROTO, network errors: next one */
+        }
+        if (server->nconns >= server->limits.max_connections || h2_conn_new(server, fd, &ss) < 0)
+            close(fd);
+    }
+}
+
+static void h2_server_on_accept_pause(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct h2_server *server = w->data;
+
+    (void)revents;
+    if (!server->shutting_down && server->listen_fd >= 0)
+        ev_io_start(loop, &server->accept_w);
+}
+
+/* Calls done() if it is owed. Must be the caller's last use of server: done may free it. */
+static void h2_server_maybe_done(struct h2_server *server)
+{
+    void (*done)(void *) = server->done;
+    void *userdata = server->done_userdata;
+
+    if (!server->shutting_down || !server->done_pending || server->nconns > 0)
+        return;
+    server->done_pending = false;
+    ev_timer_stop(server->loop, &server->shutdown_timer);
+    if (done != NULL)
+        done(userdata);
+}
+
+/* ev_prepare runs before the loop blocks again, so it is never starved as ev_idle can be. */
+static void h2_server_on_reap(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    struct h2_server *server = w->data;
+    struct h2_conn *conn;
+
+    (void)revents;
+    ev_prepare_stop(loop, w);
+    while (server->reap != NULL) {
+        conn = server->reap;
+        server->reap = conn->reap_next;
+        if (conn->prev != NULL)
+            conn->prev->next = conn->next;
+        else
+            server->conns = conn->next;
+        if (conn->next != NULL)
+            conn->next->prev = conn->prev;
+        server->nconns--;
+        h2_conn_free(conn);
+    }
+    h2_server_maybe_done(server);
+}
+
+static void h2_server_on_shutdown_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct h2_server *server = w->data;
+    struct h2_conn *conn;
+    int32_t last;
+
+    (void)revents;
+    if (server->final_goaway) {
+        /* Deadline: whatever is left goes now. */
+        for (conn = server->conns; conn != NULL; conn = conn->next)
+            h2_conn_close(conn);
+        return;
+    }
+    server->final_goaway = true;
+    for (conn = server->conns; conn != NULL; conn = conn->next) {
+        if (conn->closing || conn->mode == H2_MODE_H1)
+            continue;
+        if (conn->mode == H2_MODE_SNIFF) {
+            h2_conn_close(conn); /* not even a preface within the grace time */
+            continue;
+        }
+        last = nghttp2_session_get_last_proc_stream_id(conn->session);
+        if (nghttp2_submit_goaway(conn->session, NGHTTP2_FLAG_NONE, last, NGHTTP2_NO_ERROR, NULL,
+                                  0) != 0) {
+            h2_conn_close(conn);
+            continue;
+        }
+        h2_conn_flush(conn);
+    }
+    ev_timer_set(w, H2_DEADLINE_S - H2_GRACE_S, 0.);
+    ev_timer_start(loop, w);
+}
+
+/* On failure listen_fd stays the caller's: h2 owns it only once this returns 0. */
+int h2_server_new(struct ev_loop *loop, int listen_fd, const struct h2_limits *limits,
+                  h2_handler_fn *handler, void *userdata, struct h2_server **ret_server)
+{
+    struct h2_server *server;
+    int flags;
+    int rv;
+
+    if (loop == NULL || listen_fd < 0 || handler == NULL || ret_server == NULL)
+        return -EINVAL;
+    flags = fcntl(listen_fd, F_GETFL);
+    if (flags < 0)
+        return -errno;
+    if (!(flags & O_NONBLOCK) && fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        return -errno;
+
+    server = calloc(1, sizeof(*server));
+    if (server == NULL)
+        return -ENOMEM;
+    rv = h2_callbacks_new(&server->callbacks);
+    if (rv != 0) {
+        free(server);
+        return h2_errno(rv);
+    }
+    server->loop = loop;
+    server->listen_fd = listen_fd;
+    server->handler = handler;
+    server->userdata = userdata;
+    if (limits != NULL)
+        server->limits = *limits;
+    if (server->limits.max_body == 0)
+        server->limits.max_body = H2_DEFAULT_MAX_BODY;
+    if (server->limits.max_body > SIZE_MAX / 2)
+        server->limits.max_body = SIZE_MAX / 2;
+    if (server->limits.max_header_bytes == 0)
+        server->limits.max_header_bytes = H2_DEFAULT_MAX_HEADER_BYTES;
+    if (server->limits.max_streams == 0)
+        server->limits.max_streams = H2_DEFAULT_MAX_STREAMS;
+    if (server->limits.max_connections == 0)
+        server->limits.max_connections = H2_DEFAULT_MAX_CONNECTIONS;
+    if (!(server->limits.idle_timeout_s > 0.))
+        server->limits.idle_timeout_s = H2_DEFAULT_IDLE_S;
+
+    ev_io_init(&server->accept_w, h2_server_on_accept, listen_fd, EV_READ);
+    server->accept_w.data = server;
+    ev_init(&server->accept_pause, h2_server_on_accept_pause);
+    server->accept_pause.data = server;
+    ev_prepare_init(&server->reaper, h2_server_on_reap);
+    server->reaper.data = server;
+    ev_init(&server->shutdown_timer, h2_server_on_shutdown_timer);
+    server->shutdown_timer.data = server;
+    ev_io_start(loop, &server->accept_w);
+    *ret_server = server;
+    return 0;
+}
+
+/* A second call is ignored (its done is never called). Safe from inside the handler. */
+void h2_server_shutdown(struct h2_server *server, void (*done)(void *), void *userdata)
+{
+    struct h2_conn *conn;
+
+    if (server == NULL || server->shutting_down)
+        return;
+    server->shutting_down = true;
+    server->done_pending = true;
+    server->done = done;
+    server->done_userdata = userdata;
+    h2_server_close_listener(server);
+
+    /*
+     * We may be inside a handler, i.e. inside nghttp2 for one of these sessions: only submit
+     * here and let the write watchers do the sending.
+     */
+    for (conn = server->conns; conn != NULL; conn = conn->next) {
+        if (conn->closing || conn->mode == H2_MODE_H1)
+            continue;
+        if (nghttp2_submit_shutdown_notice(conn->session) != 0) {
+            h2_conn_close(conn);
+            continue;
+        }
+        if (conn->mode == H2_MODE_H2)
+            ev_io_start(server->loop, &conn->wev);
+    }
+    if (server->nconns == 0) {
+        h2_server_maybe_done(server);
+        return;
+    }
+    ev_timer_set(&server->shutdown_timer, H2_GRACE_S, 0.);
+    ev_timer_start(server->loop, &server->shutdown_timer);
+}
+
+/* Not from inside the handler (the connection calling it would be freed under it). */
+void h2_server_free(struct h2_server *server)
+{
+    struct h2_conn *conn;
+
+    if (server == NULL)
+        return;
+    h2_server_close_listener(server);
+    ev_prepare_stop(server->loop, &server->reaper);
+    ev_timer_stop(server->loop, &server->shutdown_timer);
+    while (server->conns != NULL) {
+        conn = server->conns;
+        server->conns = conn->next;
+        h2_conn_free(conn);
+    }
+    nghttp2_session_callbacks_del(server->callbacks);
+    free(server);
+}
+
+unsigned h2_server_connections(const struct h2_server *server)
+{
+    return server != NULL ? server->nconns : 0;
+}

@@ -1,0 +1,80 @@
+/*
+ * h2 — the HTTP/2 server transport of brokerd.
+ *
+ * Accepts TCP connections on a listening socket, speaks cleartext HTTP/2 with
+ * prior knowledge through nghttp2, gathers each stream's headers and body and
+ * hands one complete request at a time to a synchronous handler. A client that
+ * opens with an HTTP/1.x request line gets a plain HTTP/1.1 426 answer telling
+ * it to use HTTP/2, then the connection closes. This is the only file that
+ * includes nghttp2.h. It knows nothing of routes, JSON or tokens.
+ */
+#ifndef SUANWANG_H2_H
+#define SUANWANG_H2_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ev_loop;
+struct h2_server;
+
+/* Limits applied per connection and per stream; 0 means the default. */
+struct h2_limits {
+    size_t max_body;             /* request body bytes (default 65536) -> 413 */
+    size_t max_header_bytes;     /* sum of header name+value bytes (default 16384) -> 431 */
+    uint32_t max_streams;        /* SETTINGS_MAX_CONCURRENT_STREAMS (default 128) */
+    unsigned max_connections;    /* accepted at once; beyond, accept and close (default 1024) */
+    double idle_timeout_s;       /* close a connection idle this long (default 60) */
+};
+
+/* One request, complete; every pointer is valid only during the handler call. */
+struct http_request {
+    int32_t stream_id;
+    const char *method;          /* "GET", "POST", ... */
+    const char *path;            /* :path including any query string */
+    const char *authorization;   /* header value or NULL */
+    const char *idempotency_key; /* "idempotency-key" header or NULL */
+    const char *content_type;    /* header value or NULL */
+    const char *body;            /* NUL-terminated copy of the body ("" when none) */
+    size_t body_len;
+    const char *peer;            /* "127.0.0.1:54321" */
+};
+
+/*
+ * The handler's answer. The handler sets status, content_type and body; body
+ * must come from malloc() and is freed by h2 once sent (NULL for no body).
+ * extra_name/extra_value: one optional extra header (e.g. "location"), both
+ * borrowed string literals or NULL.
+ */
+struct http_response {
+    int status;
+    const char *content_type;
+    char *body;                  /* owned by h2 after return */
+    size_t body_len;
+    const char *extra_name;
+    const char *extra_value;
+};
+
+typedef void h2_handler_fn(void *userdata, const struct http_request *req,
+                           struct http_response *resp);
+
+/*
+ * Starts serving on an already bound and listening non-blocking socket fd
+ * (h2 takes ownership of fd). Returns 0 and *ret_server, or a negative errno.
+ */
+int h2_server_new(struct ev_loop *loop, int listen_fd, const struct h2_limits *limits,
+                  h2_handler_fn *handler, void *userdata, struct h2_server **ret_server);
+
+/*
+ * Stops accepting, sends GOAWAY on every connection, lets in-flight streams
+ * finish; calls done(userdata) once every connection has closed (or at once
+ * when there are none).
+ */
+void h2_server_shutdown(struct h2_server *server, void (*done)(void *), void *userdata);
+
+/* Closes every connection and the listener and frees the server. NULL is a no-op. */
+void h2_server_free(struct h2_server *server);
+
+/* Number of open connections (for metrics and tests). */
+unsigned h2_server_connections(const struct h2_server *server);
+
+#endif

@@ -1,0 +1,397 @@
+/*
+ * inventory — the cached view of catalog, regions, latency, centers and pools,
+ * and the glue from that view to the routing core. Reloading the whole view
+ * after a change is simple and exact; changes (registrations, feeds) are rare
+ * next to routing requests.
+ */
+#include "inventory.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "geo.h"
+#include "log.h"
+
+void inventory_init(struct inventory *inv, struct store *st, const struct config *cfg)
+{
+    memset(inv, 0, sizeof(*inv));
+    inv->st = st;
+    inv->cfg = cfg;
+}
+
+static void clear(struct inventory *inv)
+{
+    catalog_free(&inv->catalog);
+    free(inv->regions);
+    free(inv->latency);
+    for (size_t i = 0; i < inv->ncenters; i++) {
+        if (inv->center_labels)
+            cJSON_Delete(inv->center_labels[i]);
+        if (inv->labels)
+            free(inv->labels[i]);
+    }
+    free(inv->center_labels);
+    free(inv->labels);
+    free(inv->nlabels);
+    free(inv->center_region);
+    store_centers_free(inv->centers, inv->ncenters);
+    store_pools_free(inv->pools, inv->npools);
+    free(inv->pool_center);
+    struct store *st = inv->st;
+    const struct config *cfg = inv->cfg;
+    memset(inv, 0, sizeof(*inv));
+    inv->st = st;
+    inv->cfg = cfg;
+}
+
+void inventory_free(struct inventory *inv)
+{
+    if (inv)
+        clear(inv);
+}
+
+void inventory_invalidate(struct inventory *inv)
+{
+    inv->loaded = false;
+}
+
+static size_t region_index(const struct inventory *inv, const char *id)
+{
+    for (size_t i = 0; i < inv->nregions; i++) {
+        if (strcmp(inv->regions[i].id, id) == 0)
+            return i;
+    }
+    return inv->nregions;
+}
+
+static int center_index(const struct inventory *inv, const char *id, size_t *ret)
+{
+    /* Centers are loaded ordered by id. */
+    size_t lo = 0, hi = inv->ncenters;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(inv->centers[mid].id, id);
+        if (c == 0) {
+            *ret = mid;
+            return 0;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -ENOENT;
+}
+
+static int parse_labels(struct inventory *inv, size_t i)
+{
+    struct json_error err;
+    const char *text = inv->centers[i].labels_json ? inv->centers[i].labels_json : "{}";
+    cJSON *doc = NULL;
+    if (json_parse_object(text, strlen(text), &doc, &err) < 0)
+        return 0; /* written by us; an unreadable value means no labels */
+    inv->center_labels[i] = doc;
+    cJSON *wrap = cJSON_CreateObject();
+    if (!wrap)
+        return -ENOMEM;
+    cJSON_AddItemReferenceToObject(wrap, "labels", doc);
+    int r = json_get_labels(wrap, "labels", "", 1024, 1024, &inv->labels[i], &inv->nlabels[i],
+                            &err);
+    cJSON_Delete(wrap);
+    return r == -ENOMEM ? r : 0;
+}
+
+int inventory_refresh(struct inventory *inv)
+{
+    if (inv->loaded)
+        return 0;
+    clear(inv);
+    int r = store_load_catalog(inv->st, &inv->catalog);
+    if (r == 0)
+        r = store_regions_load(inv->st, &inv->regions, &inv->nregions);
+    if (r == 0)
+        r = store_latency_load(inv->st, &inv->latency, &inv->nlatency);
+    if (r == 0)
+        r = store_centers_load(inv->st, NULL, &inv->centers, &inv->ncenters);
+    if (r == 0)
+        r = store_pools_load(inv->st, NULL, &inv->pools, &inv->npools);
+    if (r < 0)
+        goto fail;
+    size_t nc = inv->ncenters ? inv->ncenters : 1, np = inv->npools ? inv->npools : 1;
+    inv->center_region = calloc(nc, sizeof(*inv->center_region));
+    inv->center_labels = calloc(nc, sizeof(*inv->center_labels));
+    inv->labels = calloc(nc, sizeof(*inv->labels));
+    inv->nlabels = calloc(nc, sizeof(*inv->nlabels));
+    inv->pool_center = calloc(np, sizeof(*inv->pool_center));
+    if (!inv->center_region || !inv->center_labels || !inv->labels || !inv->nlabels ||
+        !inv->pool_center) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    for (size_t i = 0; i < inv->ncenters; i++) {
+        inv->center_region[i] = region_index(inv, inv->centers[i].region);
+        r = parse_labels(inv, i);
+        if (r < 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < inv->npools; i++) {
+        if (center_index(inv, inv->pools[i].center, &inv->pool_center[i]) < 0) {
+            r = -EIO;
+            goto fail;
+        }
+    }
+    inv->loaded = true;
+    return 0;
+fail:
+    clear(inv);
+    return r;
+}
+
+const struct region *inventory_region(const struct inventory *inv, const char *id)
+{
+    size_t i = region_index(inv, id);
+    return i < inv->nregions ? &inv->regions[i] : NULL;
+}
+
+const struct center_row *inventory_center(const struct inventory *inv, const char *id)
+{
+    size_t i;
+    return center_index(inv, id, &i) == 0 ? &inv->centers[i] : NULL;
+}
+
+int inventory_rtt(const struct inventory *inv, const char *a, const char *b, double *ret_ms,
+                  enum rtt_source *ret_source)
+{
+    const struct region *ra = inventory_region(inv, a), *rb = inventory_region(inv, b);
+    if (!ra || !rb)
+        return -ENOENT;
+    for (size_t i = 0; i < inv->nlatency; i++) {
+        const struct latency_row *l = &inv->latency[i];
+        if ((strcmp(l->a, a) == 0 && strcmp(l->b, b) == 0) ||
+            (strcmp(l->a, b) == 0 && strcmp(l->b, a) == 0)) {
+            *ret_ms = l->rtt_ms;
+            *ret_source = l->source;
+            return 0;
+        }
+    }
+    if (ra == rb) {
+        *ret_ms = GEO_SAME_REGION_RTT_MS;
+        *ret_source = RTT_CONFIGURED;
+        return 0;
+    }
+    *ret_ms = geo_estimate_rtt_ms(ra->lat, ra->lon, rb->lat, rb->lon);
+    *ret_source = RTT_ESTIMATED;
+    return 0;
+}
+
+long inventory_staleness_s(const struct inventory *inv, const struct center_row *c)
+{
+    if (c->staleness_s > 0)
+        return c->staleness_s;
+    long min_interval = 0;
+    for (size_t i = 0; i < c->nfeeds; i++) {
+        if (strcmp(c->feeds[i].mode, "pull") == 0 &&
+            (min_interval == 0 || c->feeds[i].interval_s < min_interval))
+            min_interval = c->feeds[i].interval_s;
+    }
+    return min_interval > 0 ? 3 * min_interval : inv->cfg->default_staleness_s;
+}
+
+bool inventory_pool_stale(const struct inventory *inv, const struct pool_row *p, int64_t now)
+{
+    const struct center_row *c = inventory_center(inv, p->center);
+    if (!c)
+        return true;
+    return now - p->observed_at > (int64_t)inventory_staleness_s(inv, c) * 1000;
+}
+
+/* Fills catalog values, then the feed's stated ones over them. */
+static void pool_traits(const struct inventory *inv, const struct pool_row *p,
+                        struct route_pool *rp)
+{
+    const struct catalog_entry *e = catalog_resolve(&inv->catalog, p->model);
+    if (e) {
+        rp->domestic = e->domestic;
+        rp->memory_gib = e->memory_gib;
+        memcpy(rp->tflops, e->tflops, sizeof(rp->tflops));
+    }
+    if (p->domestic >= 0)
+        rp->domestic = p->domestic != 0;
+    if (p->memory_gib >= 0)
+        rp->memory_gib = p->memory_gib;
+    if (p->tflops_json) {
+        cJSON *t = cJSON_Parse(p->tflops_json);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, t)
+        {
+            enum precision prec;
+            if (it->string && precision_parse(it->string, &prec) == 0 && cJSON_IsNumber(it))
+                rp->tflops[prec] = it->valuedouble;
+        }
+        cJSON_Delete(t);
+    }
+}
+
+void route_input_free(struct route_input *in)
+{
+    if (!in)
+        return;
+    free(in->centers);
+    free(in->pools);
+    free(in->rows);
+    free(in->price_cny);
+    memset(in, 0, sizeof(*in));
+}
+
+int inventory_route_input(struct inventory *inv, const char *origin, int64_t now,
+                          struct route_input *ret)
+{
+    struct route_input in = {0};
+    struct pool_usage *usage = NULL;
+    size_t nusage = 0;
+    double *rtt_region = NULL;
+    enum rtt_source *src_region = NULL;
+    int r = inventory_refresh(inv);
+    memset(ret, 0, sizeof(*ret));
+    if (r < 0)
+        return r;
+    if (!inventory_region(inv, origin))
+        return -ENOENT;
+    r = store_pool_usage(inv->st, now, &usage, &nusage);
+    if (r < 0)
+        return r;
+    r = -ENOMEM;
+    size_t nc = inv->ncenters ? inv->ncenters : 1, np = inv->npools ? inv->npools : 1;
+    size_t nr = inv->nregions + 1;
+    in.centers = calloc(nc, sizeof(*in.centers));
+    in.pools = calloc(np, sizeof(*in.pools));
+    in.rows = calloc(np, sizeof(*in.rows));
+    in.price_cny = calloc(np, sizeof(*in.price_cny));
+    rtt_region = calloc(nr, sizeof(*rtt_region));
+    src_region = calloc(nr, sizeof(*src_region));
+    if (!in.centers || !in.pools || !in.rows || !in.price_cny || !rtt_region || !src_region)
+        goto out;
+
+    /* One RTT per region from the origin, then per center by its region. */
+    for (size_t i = 0; i < inv->nregions; i++)
+        inventory_rtt(inv, origin, inv->regions[i].id, &rtt_region[i], &src_region[i]);
+    rtt_region[inv->nregions] = 1e9; /* a center in an unknown region is unreachable */
+    src_region[inv->nregions] = RTT_ESTIMATED;
+    for (size_t i = 0; i < inv->ncenters; i++) {
+        const struct center_row *c = &inv->centers[i];
+        struct route_center *rc = &in.centers[i];
+        rc->id = c->id;
+        rc->region = c->region;
+        rc->status = c->status;
+        rc->labels = inv->labels[i];
+        rc->nlabels = inv->nlabels[i];
+        rc->rtt_ms = rtt_region[inv->center_region[i]];
+        rc->rtt_source = src_region[inv->center_region[i]];
+    }
+    in.ncenters = inv->ncenters;
+
+    for (size_t i = 0; i < inv->npools; i++) {
+        const struct pool_row *p = &inv->pools[i];
+        struct route_pool *rp = &in.pools[in.npools];
+        double rate = config_rate(inv->cfg, p->currency);
+        rp->center = inv->pool_center[i];
+        rp->model = p->model;
+        pool_traits(inv, p, rp);
+        rp->total = p->total;
+        rp->free = p->free;
+        rp->largest_block = p->largest_block;
+        rp->price = rate > 0 ? p->price * rate : p->price;
+        rp->stale = inventory_pool_stale(inv, p, now);
+        for (size_t u = 0; u < nusage; u++) {
+            if (strcmp(usage[u].center, p->center) == 0 && strcmp(usage[u].model, p->model) == 0) {
+                rp->held = usage[u].held;
+                rp->confirmed_unseen = usage[u].confirmed_unseen;
+                break;
+            }
+        }
+        in.rows[in.npools] = p;
+        in.price_cny[in.npools] = rp->price;
+        in.npools++;
+    }
+    *ret = in;
+    memset(&in, 0, sizeof(in));
+    r = 0;
+out:
+    route_input_free(&in);
+    free(usage);
+    free(rtt_region);
+    free(src_region);
+    return r;
+}
+
+int inventory_apply_snapshot(struct inventory *inv, const char *center,
+                             const struct feed_snapshot *snap, int64_t now,
+                             struct json_error *err)
+{
+    int r = inventory_refresh(inv);
+    if (r < 0)
+        return r;
+    struct pool_row *rows = calloc(snap->npools ? snap->npools : 1, sizeof(*rows));
+    if (!rows)
+        return -ENOMEM;
+    int64_t observed = snap->observed_at_ms ? snap->observed_at_ms : now;
+    for (size_t i = 0; i < snap->npools; i++) {
+        const struct pool_snapshot *ps = &snap->pools[i];
+        struct pool_row *p = &rows[i];
+        char prefix[32];
+        snprintf(prefix, sizeof(prefix), "/pools/%zu", i);
+        const struct catalog_entry *e = catalog_resolve(&inv->catalog, ps->model);
+        snprintf(p->center, sizeof(p->center), "%s", center);
+        snprintf(p->model, sizeof(p->model), "%s", e ? e->model : ps->model);
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(rows[j].model, p->model) == 0) {
+                r = json_fail(err, prefix, "model", "'%s' is the same accelerator as pool %zu (%s)",
+                              ps->model, j, p->model);
+                goto out;
+            }
+        }
+        if (config_rate(inv->cfg, ps->currency) < 0) {
+            r = json_fail(err, prefix, "currency",
+                          "no exchange rate to CNY is configured for %s", ps->currency);
+            goto out;
+        }
+        p->total = ps->total;
+        p->free = ps->free;
+        p->largest_block = ps->largest_block;
+        p->price = ps->price;
+        p->spot_price = ps->spot_price;
+        snprintf(p->currency, sizeof(p->currency), "%s", ps->currency);
+        snprintf(p->vendor, sizeof(p->vendor), "%s", ps->vendor);
+        p->memory_gib = ps->memory_gib;
+        p->domestic = ps->domestic;
+        p->observed_at = observed;
+        bool any = false;
+        cJSON *t = cJSON_CreateObject();
+        if (!t) {
+            r = -ENOMEM;
+            goto out;
+        }
+        for (int k = 0; k < PREC_COUNT; k++) {
+            if (ps->tflops[k] >= 0) {
+                json_add_number(t, precision_name((enum precision)k), ps->tflops[k]);
+                any = true;
+            }
+        }
+        if (any) {
+            p->tflops_json = cJSON_PrintUnformatted(t);
+            if (!p->tflops_json) {
+                cJSON_Delete(t);
+                r = -ENOMEM;
+                goto out;
+            }
+        }
+        cJSON_Delete(t);
+    }
+    r = store_pools_replace(inv->st, center, rows, snap->npools);
+    inventory_invalidate(inv);
+out:
+    store_pools_free(rows, snap->npools);
+    return r;
+}

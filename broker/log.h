@@ -1,0 +1,19 @@
+/*
+ * log — one line per event on stderr: UTC time, level, message. Requests log
+ * their stream id. Callers must never pass a secret.
+ */
+#ifndef SUANWANG_LOG_H
+#define SUANWANG_LOG_H
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* Lines below this level are dropped (default LOG_INFO). */
+void log_set_level(enum log_level level);
+
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,205 @@
+/*
+ * brokerd — the suanwang broker daemon: one libev loop serving the HTTP/2 API
+ * over a SQLite inventory. main wires config, store, inventory, API, h2
+ * server, the hold-expiry sweep, the demo and signals; it holds no logic of
+ * its own.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "api.h"
+#include "auth.h"
+#include "clock.h"
+#include "config.h"
+#include "demo.h"
+#include "h2.h"
+#include "inventory.h"
+#include "log.h"
+#include "store.h"
+
+#define EXPIRY_SWEEP_S 1.0
+
+struct daemon {
+    struct ev_loop *loop;     /* borrowed (default loop) */
+    struct h2_server *server; /* owned */
+    struct store *st;         /* owned */
+    ev_signal sigterm;
+    ev_signal sigint;
+    ev_timer sweep;
+    bool stopping;
+};
+
+static int listen_on(const char *host, int port, int *ret_port)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    char portstr[16];
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    int r = getaddrinfo(host, portstr, &hints, &res);
+    if (r != 0) {
+        log_error("cannot resolve listen address %s: %s", host, gai_strerror(r));
+        return -EINVAL;
+    }
+    int fd = -1, err = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 511) == 0)
+            break;
+        err = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        log_error("cannot listen on %s:%d: %s", host, port, strerror(err));
+        return -err;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    *ret_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                               : ((struct sockaddr_in *)&ss)->sin_port);
+    return fd;
+}
+
+static int write_port_file(const char *path, int port)
+{
+    char tmp[600], buf[16];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    int n = snprintf(buf, sizeof(buf), "%d\n", port);
+    bool ok = write(fd, buf, (size_t)n) == n;
+    close(fd);
+    if (!ok || rename(tmp, path) < 0)
+        return -EIO;
+    return 0;
+}
+
+static void on_drained(void *userdata)
+{
+    struct daemon *d = userdata;
+    ev_break(d->loop, EVBREAK_ALL);
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)revents;
+    struct daemon *d = w->data;
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    log_info("signal %d: draining connections", w->signum);
+    ev_timer_stop(loop, &d->sweep);
+    h2_server_shutdown(d->server, on_drained, d);
+}
+
+static void on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct daemon *d = w->data;
+    int n = store_expire_holds(d->st, clock_now_ms());
+    if (n > 0)
+        log_info("expired %d holds", n);
+    else if (n < 0)
+        log_warn("hold expiry sweep failed: %s", store_errmsg(d->st));
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    struct daemon d = {0};
+    struct inventory inv;
+    struct api api = {0};
+    struct demo *demo = NULL;
+    char err[512];
+    int port = 0, rc = 1;
+
+    signal(SIGPIPE, SIG_IGN);
+    int r = config_load(argc, argv, &cfg, err, sizeof(err));
+    if (r == 1)
+        return 0;
+    if (r < 0) {
+        fprintf(stderr, "brokerd: %s\n", err);
+        return 2;
+    }
+    r = store_open(cfg.db_path, &d.st, err, sizeof(err));
+    if (r < 0) {
+        log_error("%s", err);
+        return 1;
+    }
+    inventory_init(&inv, d.st, &cfg);
+    r = inventory_refresh(&inv);
+    if (r < 0) {
+        log_error("cannot load the inventory: %s (%s)", strerror(-r), store_errmsg(d.st));
+        goto out;
+    }
+    api.st = d.st;
+    api.inv = &inv;
+    api.cfg = &cfg;
+    if (cfg.admin_token[0])
+        auth_sha256_hex(cfg.admin_token, strlen(cfg.admin_token), api.admin_hash);
+    memset(cfg.admin_token, 0, sizeof(cfg.admin_token));
+
+    d.loop = ev_default_loop(EVFLAG_AUTO);
+    int fd = listen_on(cfg.listen_host, cfg.listen_port, &port);
+    if (fd < 0)
+        goto out;
+    struct h2_limits limits = cfg.limits;
+    /* Feed pushes may be larger than other bodies; the API enforces each route's limit. */
+    if (limits.max_body < (1u << 20))
+        limits.max_body = 1u << 20;
+    r = h2_server_new(d.loop, fd, &limits, api_handle, &api, &d.server);
+    if (r < 0) {
+        log_error("cannot start the HTTP/2 server: %s", strerror(-r));
+        goto out;
+    }
+    if (cfg.demo && (r = demo_start(&api, d.loop, &demo)) < 0) {
+        log_error("cannot load the demo: %s", strerror(-r));
+        goto out;
+    }
+    ev_signal_init(&d.sigterm, on_signal, SIGTERM);
+    ev_signal_init(&d.sigint, on_signal, SIGINT);
+    d.sigterm.data = d.sigint.data = &d;
+    ev_signal_start(d.loop, &d.sigterm);
+    ev_signal_start(d.loop, &d.sigint);
+    ev_timer_init(&d.sweep, on_sweep, EXPIRY_SWEEP_S, EXPIRY_SWEEP_S);
+    d.sweep.data = &d;
+    ev_timer_start(d.loop, &d.sweep);
+    if (cfg.port_file[0] && write_port_file(cfg.port_file, port) < 0) {
+        log_error("cannot write the port file %s", cfg.port_file);
+        goto out;
+    }
+    log_info("brokerd listening on %s:%d (h2c), database %s%s%s", cfg.listen_host, port,
+             cfg.db_path, cfg.demo ? ", demo centers loaded" : "",
+             api.admin_hash[0] ? ", bootstrap admin token set" : "");
+    ev_run(d.loop, 0);
+    log_info("brokerd stopped");
+    rc = 0;
+out:
+    demo_free(demo);
+    h2_server_free(d.server);
+    inventory_free(&inv);
+    store_close(d.st);
+    return rc;
+}

@@ -1,0 +1,1257 @@
+/*
+ * store — SQLite persistence. Opens the file in WAL mode with foreign keys,
+ * applies the embedded migrations in order (PRAGMA user_version), and maps
+ * rows to the plain structs of store.h. Statements are prepared per call:
+ * simple, and cheap next to the fsync of a commit. Not a cache: inventory.c
+ * keeps what routing reads often.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "embedded.h"
+
+struct store {
+    sqlite3 *db; /* owned */
+};
+
+static int errno_of(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return 0;
+    case SQLITE_CONSTRAINT:
+        return -EEXIST;
+    case SQLITE_NOMEM:
+        return -ENOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return -EBUSY;
+    case SQLITE_FULL:
+        return -ENOSPC;
+    case SQLITE_READONLY:
+        return -EROFS;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return -EUCLEAN;
+    case SQLITE_NOTFOUND:
+        return -ENOENT;
+    default:
+        return -EIO;
+    }
+}
+
+const char *store_errmsg(struct store *st)
+{
+    return st && st->db ? sqlite3_errmsg(st->db) : "no database";
+}
+
+const struct embedded_file *embedded_find(const char *name)
+{
+    for (size_t i = 0; embedded_files[i].name; i++) {
+        if (strcmp(embedded_files[i].name, name) == 0)
+            return &embedded_files[i];
+    }
+    return NULL;
+}
+
+/* Prepares sql; on failure returns a negative errno. */
+static int prep(struct store *st, const char *sql, sqlite3_stmt **ret)
+{
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, ret, NULL);
+    return rc == SQLITE_OK ? 0 : errno_of(rc);
+}
+
+/* Steps a statement that returns no rows, then finalizes it. */
+static int run(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : errno_of(rc);
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v && *v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static void bind_opt_i64(sqlite3_stmt *s, int i, int64_t v)
+{
+    if (v)
+        sqlite3_bind_int64(s, i, v);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static void col_copy(sqlite3_stmt *s, int i, char *dst, size_t len)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    snprintf(dst, len, "%s", t ? (const char *)t : "");
+}
+
+/* A malloc'ed copy of a text column, NULL for SQL NULL; *oom set on failure. */
+static char *col_dup(sqlite3_stmt *s, int i, bool *oom)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    if (!t)
+        return NULL;
+    char *d = strdup((const char *)t);
+    if (!d)
+        *oom = true;
+    return d;
+}
+
+/* Grows a row array by one element; returns the new element or NULL. */
+static void *grow(void **arr, size_t *n, size_t *cap, size_t size)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        void *p = realloc(*arr, nc * size);
+        if (!p)
+            return NULL;
+        *arr = p;
+        *cap = nc;
+    }
+    void *el = (char *)*arr + (*n)++ * size;
+    memset(el, 0, size);
+    return el;
+}
+
+static int migrate(struct store *st, char *errbuf, size_t errlen)
+{
+    sqlite3_stmt *s;
+    int version = 0, r = prep(st, "PRAGMA user_version", &s);
+    if (r < 0)
+        return r;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+
+    for (size_t i = 0; embedded_files[i].name; i++) {
+        const struct embedded_file *f = &embedded_files[i];
+        int num = atoi(f->name);
+        size_t nl = strlen(f->name);
+        if (num <= version || nl < 4 || strcmp(f->name + nl - 4, ".sql") != 0)
+            continue;
+        char *msg = NULL, pragma[64];
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", num);
+        int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(st->db, f->data, NULL, NULL, &msg);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(st->db, pragma, NULL, NULL, &msg);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg);
+        if (rc != SQLITE_OK) {
+            snprintf(errbuf, errlen, "migration %s failed: %s", f->name,
+                     msg ? msg : sqlite3_errmsg(st->db));
+            sqlite3_free(msg);
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            return errno_of(rc);
+        }
+        version = num;
+    }
+    return 0;
+}
+
+int store_open(const char *path, struct store **ret, char *errbuf, size_t errlen)
+{
+    struct store *st = calloc(1, sizeof(*st));
+    if (!st) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    int rc = sqlite3_open_v2(path, &st->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(errbuf, errlen, "cannot open database %s: %s", path,
+                 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        store_close(st);
+        return errno_of(rc);
+    }
+    sqlite3_busy_timeout(st->db, 2000);
+    /* WAL with synchronous=FULL: a commit is on disk before we answer. */
+    static const char *const pragmas[] = {
+        "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+        "PRAGMA temp_store=MEMORY", NULL};
+    for (size_t i = 0; pragmas[i]; i++) {
+        char *msg = NULL;
+        rc = sqlite3_exec(st->db, pragmas[i], NULL, NULL, &msg);
+        if (rc != SQLITE_OK) {
+            snprintf(errbuf, errlen, "%s: %s", pragmas[i], msg ? msg : sqlite3_errmsg(st->db));
+            sqlite3_free(msg);
+            store_close(st);
+            return errno_of(rc);
+        }
+    }
+    int r = migrate(st, errbuf, errlen);
+    if (r < 0) {
+        store_close(st);
+        return r;
+    }
+    *ret = st;
+    return 0;
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    sqlite3_close(st->db);
+    free(st);
+}
+
+int store_begin(struct store *st)
+{
+    return errno_of(sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL));
+}
+
+int store_commit(struct store *st)
+{
+    int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return errno_of(rc);
+}
+
+void store_rollback(struct store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- catalog ---- */
+
+int store_load_catalog(struct store *st, struct catalog *ret)
+{
+    struct catalog cat = {0};
+    sqlite3_stmt *s = NULL;
+    int rc, r = prep(st,
+                     "SELECT model, name, vendor, domestic, memory_gib, fp64, fp32, tf32, bf16, "
+                     "fp16, fp8, int8 FROM accelerators ORDER BY model",
+                     &s);
+    if (r < 0)
+        return r;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct catalog_entry e = {0};
+        col_copy(s, 0, e.model, sizeof(e.model));
+        col_copy(s, 1, e.name, sizeof(e.name));
+        col_copy(s, 2, e.vendor, sizeof(e.vendor));
+        e.domestic = sqlite3_column_int(s, 3) != 0;
+        e.memory_gib = sqlite3_column_double(s, 4);
+        static const enum precision order[] = {PREC_FP64, PREC_FP32, PREC_TF32, PREC_BF16,
+                                               PREC_FP16, PREC_FP8,  PREC_INT8};
+        for (int i = 0; i < 7; i++)
+            e.tflops[order[i]] = sqlite3_column_double(s, 5 + i);
+        r = catalog_add(&cat, &e);
+        if (r < 0)
+            goto out;
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if (rc != SQLITE_DONE) {
+        r = errno_of(rc);
+        goto out;
+    }
+    r = prep(st, "SELECT alias, model FROM accelerator_aliases", &s);
+    if (r < 0)
+        goto out;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        r = catalog_alias(&cat, (const char *)sqlite3_column_text(s, 0),
+                          (const char *)sqlite3_column_text(s, 1));
+        if (r < 0 && r != -EINVAL)
+            goto out;
+    }
+    r = rc == SQLITE_DONE ? 0 : errno_of(rc);
+out:
+    sqlite3_finalize(s);
+    if (r < 0)
+        catalog_free(&cat);
+    else
+        *ret = cat;
+    return r;
+}
+
+/* ---- regions and latency ---- */
+
+int store_region_put(struct store *st, const struct region *rg)
+{
+    sqlite3_stmt *s;
+    int r = prep(st,
+                 "INSERT INTO regions (id, city, lat, lon, hub) VALUES (?1, ?2, ?3, ?4, ?5) "
+                 "ON CONFLICT (id) DO UPDATE SET city = ?2, lat = ?3, lon = ?4, hub = ?5",
+                 &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, rg->id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, rg->city, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(s, 3, rg->lat);
+    sqlite3_bind_double(s, 4, rg->lon);
+    bind_text(s, 5, rg->hub);
+    return run(s);
+}
+
+int store_regions_load(struct store *st, struct region **ret, size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    struct region *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc, r = prep(st, "SELECT id, city, lat, lon, hub FROM regions ORDER BY id", &s);
+    if (r < 0)
+        return r;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct region *rg = grow((void **)&rows, &n, &cap, sizeof(*rows));
+        if (!rg) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        col_copy(s, 0, rg->id, sizeof(rg->id));
+        col_copy(s, 1, rg->city, sizeof(rg->city));
+        rg->lat = sqlite3_column_double(s, 2);
+        rg->lon = sqlite3_column_double(s, 3);
+        col_copy(s, 4, rg->hub, sizeof(rg->hub));
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        free(rows);
+        return errno_of(rc) ? errno_of(rc) : -EIO;
+    }
+    *ret = rows;
+    *ret_n = n;
+    return 0;
+}
+
+int store_latency_put(struct store *st, const struct latency_row *l)
+{
+    sqlite3_stmt *s;
+    int r = prep(st,
+                 "INSERT INTO latency (a, b, rtt_ms, source, note, updated_at) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (a, b) DO UPDATE SET "
+                 "rtt_ms = ?3, source = ?4, note = ?5, updated_at = ?6",
+                 &s);
+    if (r < 0)
+        return r;
+    bool swap = strcmp(l->a, l->b) > 0;
+    sqlite3_bind_text(s, 1, swap ? l->b : l->a, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, swap ? l->a : l->b, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(s, 3, l->rtt_ms);
+    sqlite3_bind_text(s, 4, rtt_source_name(l->source), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, l->note, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 6, l->updated_at);
+    return run(s);
+}
+
+int store_latency_load(struct store *st, struct latency_row **ret, size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    struct latency_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc, r = prep(st, "SELECT a, b, rtt_ms, source, note, updated_at FROM latency "
+                         "ORDER BY a, b",
+                     &s);
+    if (r < 0)
+        return r;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct latency_row *l = grow((void **)&rows, &n, &cap, sizeof(*rows));
+        if (!l) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        col_copy(s, 0, l->a, sizeof(l->a));
+        col_copy(s, 1, l->b, sizeof(l->b));
+        l->rtt_ms = sqlite3_column_double(s, 2);
+        if (rtt_source_parse((const char *)sqlite3_column_text(s, 3), &l->source) < 0)
+            l->source = RTT_CONFIGURED;
+        col_copy(s, 4, l->note, sizeof(l->note));
+        l->updated_at = sqlite3_column_int64(s, 5);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        free(rows);
+        return errno_of(rc) ? errno_of(rc) : -EIO;
+    }
+    *ret = rows;
+    *ret_n = n;
+    return 0;
+}
+
+/* ---- tenants and tokens ---- */
+
+int store_tenant_add(struct store *st, const char *id, const char *name, int64_t now)
+{
+    sqlite3_stmt *s;
+    int r = prep(st, "INSERT INTO tenants (id, name, created_at) VALUES (?1, ?2, ?3)", &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, name ? name : id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, now);
+    return run(s);
+}
+
+int store_tenant_exists(struct store *st, const char *id)
+{
+    sqlite3_stmt *s;
+    int r = prep(st, "SELECT 1 FROM tenants WHERE id = ?1", &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc == SQLITE_ROW)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : errno_of(rc);
+}
+
+int store_token_add(struct store *st, const char *hash, enum role role, const char *subject,
+                    int64_t now)
+{
+    sqlite3_stmt *s;
+    int r = prep(st,
+                 "INSERT INTO tokens (hash, role, subject, created_at) VALUES (?1, ?2, ?3, ?4)",
+                 &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, role_name(role), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, subject, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 4, now);
+    return run(s);
+}
+
+int store_token_find(struct store *st, const char *hash, enum role *ret_role, char *subject,
+                     size_t subject_len)
+{
+    sqlite3_stmt *s;
+    int r = prep(st, "SELECT role, subject FROM tokens WHERE hash = ?1", &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, hash, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        r = role_parse((const char *)sqlite3_column_text(s, 0), ret_role) < 0 ? -EIO : 0;
+        col_copy(s, 1, subject, subject_len);
+    } else {
+        r = rc == SQLITE_DONE ? -ENOENT : errno_of(rc);
+    }
+    sqlite3_finalize(s);
+    return r;
+}
+
+/* ---- centers and feeds ---- */
+
+static int feeds_write(struct store *st, const struct center_row *c)
+{
+    sqlite3_stmt *s;
+    int r = prep(st,
+                 "INSERT INTO feeds (center, idx, adapter, mode, url, interval_s, options) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (center, idx) DO UPDATE SET "
+                 "adapter = ?3, mode = ?4, url = ?5, interval_s = ?6, options = ?7, "
+                 "last_success = CASE WHEN adapter = ?3 THEN last_success END, "
+                 "last_error = CASE WHEN adapter = ?3 THEN last_error END, "
+                 "last_error_at = CASE WHEN adapter = ?3 THEN last_error_at END",
+                 &s);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < c->nfeeds; i++) {
+        const struct feed_config *f = &c->feeds[i];
+        sqlite3_reset(s);
+        sqlite3_bind_text(s, 1, c->id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(s, 2, (int)i);
+        sqlite3_bind_text(s, 3, f->adapter, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 4, f->mode, -1, SQLITE_TRANSIENT);
+        bind_text(s, 5, f->url);
+        sqlite3_bind_int64(s, 6, f->interval_s);
+        sqlite3_bind_text(s, 7, f->options_json ? f->options_json : "{}", -1, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE) {
+            sqlite3_finalize(s);
+            return errno_of(rc);
+        }
+    }
+    sqlite3_finalize(s);
+    r = prep(st, "DELETE FROM feeds WHERE center = ?1 AND idx >= ?2", &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, c->id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 2, (int)c->nfeeds);
+    return run(s);
+}
+
+static void bind_center(sqlite3_stmt *s, const struct center_row *c)
+{
+    sqlite3_bind_text(s, 1, c->id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, c->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 3, c->operator_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 4, c->region, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 5, center_status_name(c->status), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, c->labels_json ? c->labels_json : "{}", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 7, c->staleness_s);
+    sqlite3_bind_int64(s, 8, c->created_at);
+    sqlite3_bind_int64(s, 9, c->updated_at);
+}
+
+int store_center_insert(struct store *st, const struct center_row *c)
+{
+    sqlite3_stmt *s;
+    int r = prep(st,
+                 "INSERT INTO centers (id, name, operator, region, status, labels, staleness_s, "
+                 "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 &s);
+    if (r < 0)
+        return r;
+    bind_center(s, c);
+    r = run(s);
+    return r < 0 ? r : feeds_write(st, c);
+}
+
+int store_center_update(struct store *st, const struct center_row *c)
+{
+    sqlite3_stmt *s;
+    int r = prep(st,
+                 "UPDATE centers SET name = ?2, operator = ?3, region = ?4, status = ?5, "
+                 "labels = ?6, staleness_s = ?7, updated_at = ?9 WHERE id = ?1 AND ?8 = ?8",
+                 &s);
+    if (r < 0)
+        return r;
+    bind_center(s, c);
+    r = run(s);
+    if (r < 0)
+        return r;
+    if (sqlite3_changes(st->db) == 0)
+        return -ENOENT;
+    return feeds_write(st, c);
+}
+
+int store_center_delete(struct store *st, const char *id)
+{
+    sqlite3_stmt *s;
+    int r = prep(st, "DELETE FROM centers WHERE id = ?1", &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    r = run(s);
+    if (r == 0 && sqlite3_changes(st->db) == 0)
+        return -ENOENT;
+    return r;
+}
+
+static void feed_config_free(struct feed_config *f)
+{
+    free(f->url);
+    free(f->options_json);
+    free(f->last_error);
+}
+
+void store_centers_free(struct center_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++) {
+        free(rows[i].labels_json);
+        for (size_t j = 0; j < rows[i].nfeeds; j++)
+            feed_config_free(&rows[i].feeds[j]);
+        free(rows[i].feeds);
+    }
+    free(rows);
+}
+
+static struct center_row *center_find(struct center_row *rows, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(rows[i].id, id) == 0)
+            return &rows[i];
+    }
+    return NULL;
+}
+
+int store_centers_load(struct store *st, const char *id, struct center_row **ret,
+                       size_t *ret_n)
+{
+    sqlite3_stmt *s = NULL;
+    struct center_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    bool oom = false;
+    int rc, r = prep(st,
+                     "SELECT id, name, operator, region, status, labels, staleness_s, "
+                     "created_at, updated_at FROM centers WHERE ?1 IS NULL OR id = ?1 "
+                     "ORDER BY id",
+                     &s);
+    if (r < 0)
+        return r;
+    bind_text(s, 1, id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct center_row *c = grow((void **)&rows, &n, &cap, sizeof(*rows));
+        if (!c) {
+            oom = true;
+            break;
+        }
+        col_copy(s, 0, c->id, sizeof(c->id));
+        col_copy(s, 1, c->name, sizeof(c->name));
+        col_copy(s, 2, c->operator_id, sizeof(c->operator_id));
+        col_copy(s, 3, c->region, sizeof(c->region));
+        if (center_status_parse((const char *)sqlite3_column_text(s, 4), &c->status) < 0)
+            c->status = CENTER_DISABLED;
+        c->labels_json = col_dup(s, 5, &oom);
+        c->staleness_s = (long)sqlite3_column_int64(s, 6);
+        c->created_at = sqlite3_column_int64(s, 7);
+        c->updated_at = sqlite3_column_int64(s, 8);
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if (oom) {
+        r = -ENOMEM;
+        goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        r = errno_of(rc);
+        goto out;
+    }
+    if (id && n == 0) {
+        r = -ENOENT;
+        goto out;
+    }
+    r = prep(st,
+             "SELECT center, idx, adapter, mode, url, interval_s, options, last_success, "
+             "last_error, last_error_at FROM feeds WHERE ?1 IS NULL OR center = ?1 "
+             "ORDER BY center, idx",
+             &s);
+    if (r < 0)
+        goto out;
+    bind_text(s, 1, id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct center_row *c = center_find(rows, n, (const char *)sqlite3_column_text(s, 0));
+        if (!c)
+            continue;
+        struct feed_config *f = realloc(c->feeds, (c->nfeeds + 1) * sizeof(*f));
+        if (!f) {
+            oom = true;
+            break;
+        }
+        c->feeds = f;
+        f = &c->feeds[c->nfeeds++];
+        memset(f, 0, sizeof(*f));
+        f->idx = sqlite3_column_int(s, 1);
+        col_copy(s, 2, f->adapter, sizeof(f->adapter));
+        col_copy(s, 3, f->mode, sizeof(f->mode));
+        f->url = col_dup(s, 4, &oom);
+        f->interval_s = (long)sqlite3_column_int64(s, 5);
+        f->options_json = col_dup(s, 6, &oom);
+        f->last_success = sqlite3_column_int64(s, 7);
+        f->last_error = col_dup(s, 8, &oom);
+        f->last_error_at = sqlite3_column_int64(s, 9);
+    }
+    r = oom ? -ENOMEM : (rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : errno_of(rc));
+out:
+    sqlite3_finalize(s);
+    if (r < 0) {
+        store_centers_free(rows, n);
+        return r;
+    }
+    *ret = rows;
+    *ret_n = n;
+    return 0;
+}
+
+int store_feed_result(struct store *st, const char *center, int idx, int64_t now,
+                      const char *error)
+{
+    sqlite3_stmt *s;
+    int r = prep(st,
+                 error ? "UPDATE feeds SET last_error = ?3, last_error_at = ?4 "
+                         "WHERE center = ?1 AND idx = ?2"
+                       : "UPDATE feeds SET last_success = ?4, last_error = NULL, "
+                         "last_error_at = NULL WHERE center = ?1 AND idx = ?2 AND ?3 IS NULL",
+                 &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, center, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 2, idx);
+    bind_text(s, 3, error);
+    sqlite3_bind_int64(s, 4, now);
+    return run(s);
+}
+
+/* ---- pools ---- */
+
+int store_pools_replace(struct store *st, const char *center, const struct pool_row *rows,
+                        size_t n)
+{
+    sqlite3_stmt *s;
+    int r = prep(st, "DELETE FROM pools WHERE center = ?1", &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, center, -1, SQLITE_TRANSIENT);
+    r = run(s);
+    if (r < 0)
+        return r;
+    r = prep(st,
+             "INSERT INTO pools (center, model, total, free, largest_block, price, spot_price, "
+             "currency, vendor, memory_gib, domestic, tflops, observed_at) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             &s);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        const struct pool_row *p = &rows[i];
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+        sqlite3_bind_text(s, 1, center, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 2, p->model, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(s, 3, p->total);
+        sqlite3_bind_int64(s, 4, p->free);
+        sqlite3_bind_int64(s, 5, p->largest_block);
+        sqlite3_bind_double(s, 6, p->price);
+        if (p->spot_price >= 0)
+            sqlite3_bind_double(s, 7, p->spot_price);
+        sqlite3_bind_text(s, 8, p->currency, -1, SQLITE_TRANSIENT);
+        bind_text(s, 9, p->vendor);
+        if (p->memory_gib >= 0)
+            sqlite3_bind_double(s, 10, p->memory_gib);
+        if (p->domestic >= 0)
+            sqlite3_bind_int(s, 11, p->domestic);
+        bind_text(s, 12, p->tflops_json);
+        sqlite3_bind_int64(s, 13, p->observed_at);
+        int rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE) {
+            sqlite3_finalize(s);
+            return errno_of(rc);
+        }
+    }
+    sqlite3_finalize(s);
+    return 0;
+}
+
+void store_pools_free(struct pool_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++)
+        free(rows[i].tflops_json);
+    free(rows);
+}
+
+int store_pools_load(struct store *st, const char *center, struct pool_row **ret,
+                     size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    struct pool_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    bool oom = false;
+    int rc, r = prep(st,
+                     "SELECT center, model, total, free, largest_block, price, spot_price, "
+                     "currency, vendor, memory_gib, domestic, tflops, observed_at FROM pools "
+                     "WHERE ?1 IS NULL OR center = ?1 ORDER BY center, model",
+                     &s);
+    if (r < 0)
+        return r;
+    bind_text(s, 1, center);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct pool_row *p = grow((void **)&rows, &n, &cap, sizeof(*rows));
+        if (!p) {
+            oom = true;
+            break;
+        }
+        col_copy(s, 0, p->center, sizeof(p->center));
+        col_copy(s, 1, p->model, sizeof(p->model));
+        p->total = (long)sqlite3_column_int64(s, 2);
+        p->free = (long)sqlite3_column_int64(s, 3);
+        p->largest_block = (long)sqlite3_column_int64(s, 4);
+        p->price = sqlite3_column_double(s, 5);
+        p->spot_price = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1
+                                                                 : sqlite3_column_double(s, 6);
+        col_copy(s, 7, p->currency, sizeof(p->currency));
+        col_copy(s, 8, p->vendor, sizeof(p->vendor));
+        p->memory_gib = sqlite3_column_type(s, 9) == SQLITE_NULL ? -1
+                                                                 : sqlite3_column_double(s, 9);
+        p->domestic = sqlite3_column_type(s, 10) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 10);
+        p->tflops_json = col_dup(s, 11, &oom);
+        p->observed_at = sqlite3_column_int64(s, 12);
+    }
+    sqlite3_finalize(s);
+    if (oom || rc != SQLITE_DONE) {
+        store_pools_free(rows, n);
+        return oom ? -ENOMEM : errno_of(rc);
+    }
+    *ret = rows;
+    *ret_n = n;
+    return 0;
+}
+
+int store_pool_usage(struct store *st, int64_t now, struct pool_usage **ret, size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    struct pool_usage *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc, r = prep(st,
+                     "SELECT pp.center, pp.model, "
+                     "SUM(CASE WHEN p.state = 'held' THEN pp.cards ELSE 0 END), "
+                     "SUM(CASE WHEN p.state = 'confirmed' AND p.confirmed_at > "
+                     "  COALESCE(po.observed_at, 0) THEN pp.cards ELSE 0 END) "
+                     "FROM placement_pieces pp JOIN placements p ON p.id = pp.placement "
+                     "LEFT JOIN pools po ON po.center = pp.center AND po.model = pp.model "
+                     "WHERE (p.state = 'held' AND p.expires_at > ?1) OR p.state = 'confirmed' "
+                     "GROUP BY pp.center, pp.model",
+                     &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(s, 1, now);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct pool_usage *u = grow((void **)&rows, &n, &cap, sizeof(*rows));
+        if (!u) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        col_copy(s, 0, u->center, sizeof(u->center));
+        col_copy(s, 1, u->model, sizeof(u->model));
+        u->held = (long)sqlite3_column_int64(s, 2);
+        u->confirmed_unseen = (long)sqlite3_column_int64(s, 3);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        free(rows);
+        return errno_of(rc) ? errno_of(rc) : -EIO;
+    }
+    *ret = rows;
+    *ret_n = n;
+    return 0;
+}
+
+int store_expire_holds(struct store *st, int64_t now)
+{
+    sqlite3_stmt *s;
+    int r = prep(st,
+                 "UPDATE placements SET state = 'expired', ended_at = expires_at "
+                 "WHERE state = 'held' AND expires_at <= ?1",
+                 &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(s, 1, now);
+    r = run(s);
+    return r < 0 ? r : sqlite3_changes(st->db);
+}
+
+/* ---- vouchers ---- */
+
+int store_voucher_insert(struct store *st, const struct voucher_row *v)
+{
+    sqlite3_stmt *s;
+    int r = prep(st,
+                 "INSERT INTO vouchers (id, issuer, tenant, rate, amount, balance, valid_from, "
+                 "valid_until, eligible, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                 "?10)",
+                 &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, v->id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, v->issuer, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 3, v->tenant, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(s, 4, v->rate);
+    sqlite3_bind_double(s, 5, v->amount);
+    sqlite3_bind_double(s, 6, v->balance);
+    sqlite3_bind_int64(s, 7, v->valid_from);
+    sqlite3_bind_int64(s, 8, v->valid_until);
+    sqlite3_bind_text(s, 9, v->eligible_json ? v->eligible_json : "{}", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 10, v->created_at);
+    return run(s);
+}
+
+static const char voucher_cols[] = "SELECT id, issuer, tenant, rate, amount, balance, "
+                                   "valid_from, valid_until, eligible, created_at FROM vouchers ";
+
+static void voucher_read(sqlite3_stmt *s, struct voucher_row *v, bool *oom)
+{
+    col_copy(s, 0, v->id, sizeof(v->id));
+    col_copy(s, 1, v->issuer, sizeof(v->issuer));
+    col_copy(s, 2, v->tenant, sizeof(v->tenant));
+    v->rate = sqlite3_column_double(s, 3);
+    v->amount = sqlite3_column_double(s, 4);
+    v->balance = sqlite3_column_double(s, 5);
+    v->valid_from = sqlite3_column_int64(s, 6);
+    v->valid_until = sqlite3_column_int64(s, 7);
+    v->eligible_json = col_dup(s, 8, oom);
+    v->created_at = sqlite3_column_int64(s, 9);
+}
+
+int store_voucher_get(struct store *st, const char *id, struct voucher_row *ret)
+{
+    sqlite3_stmt *s;
+    char sql[256];
+    bool oom = false;
+    snprintf(sql, sizeof(sql), "%sWHERE id = ?1", voucher_cols);
+    int r = prep(st, sql, &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    memset(ret, 0, sizeof(*ret));
+    if (rc == SQLITE_ROW)
+        voucher_read(s, ret, &oom);
+    sqlite3_finalize(s);
+    if (oom) {
+        free(ret->eligible_json);
+        ret->eligible_json = NULL;
+        return -ENOMEM;
+    }
+    return rc == SQLITE_ROW ? 0 : (rc == SQLITE_DONE ? -ENOENT : errno_of(rc));
+}
+
+void store_vouchers_free(struct voucher_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++)
+        free(rows[i].eligible_json);
+    free(rows);
+}
+
+int store_vouchers_list(struct store *st, const char *tenant, struct voucher_row **ret,
+                        size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    char sql[256];
+    struct voucher_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    bool oom = false;
+    snprintf(sql, sizeof(sql), "%sWHERE ?1 IS NULL OR tenant = ?1 ORDER BY id", voucher_cols);
+    int rc, r = prep(st, sql, &s);
+    if (r < 0)
+        return r;
+    bind_text(s, 1, tenant);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct voucher_row *v = grow((void **)&rows, &n, &cap, sizeof(*rows));
+        if (!v) {
+            oom = true;
+            break;
+        }
+        voucher_read(s, v, &oom);
+    }
+    sqlite3_finalize(s);
+    if (oom || rc != SQLITE_DONE) {
+        store_vouchers_free(rows, n);
+        return oom ? -ENOMEM : errno_of(rc);
+    }
+    *ret = rows;
+    *ret_n = n;
+    return 0;
+}
+
+/* ---- decisions ---- */
+
+int store_decision_insert(struct store *st, const struct decision_row *d)
+{
+    sqlite3_stmt *s;
+    int r = prep(st,
+                 "INSERT INTO decisions (id, tenant, at, outcome, record) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5)",
+                 &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, d->id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, d->tenant, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, d->at);
+    sqlite3_bind_text(s, 4, d->outcome, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 5, d->record, -1, SQLITE_TRANSIENT);
+    return run(s);
+}
+
+static void decision_read(sqlite3_stmt *s, struct decision_row *d, bool *oom)
+{
+    col_copy(s, 0, d->id, sizeof(d->id));
+    col_copy(s, 1, d->tenant, sizeof(d->tenant));
+    d->at = sqlite3_column_int64(s, 2);
+    col_copy(s, 3, d->outcome, sizeof(d->outcome));
+    d->record = col_dup(s, 4, oom);
+}
+
+int store_decision_get(struct store *st, const char *id, struct decision_row *ret)
+{
+    sqlite3_stmt *s;
+    bool oom = false;
+    int r = prep(st, "SELECT id, tenant, at, outcome, record FROM decisions WHERE id = ?1", &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    memset(ret, 0, sizeof(*ret));
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        decision_read(s, ret, &oom);
+    sqlite3_finalize(s);
+    if (oom)
+        return -ENOMEM;
+    return rc == SQLITE_ROW ? 0 : (rc == SQLITE_DONE ? -ENOENT : errno_of(rc));
+}
+
+void store_decisions_free(struct decision_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++)
+        free(rows[i].record);
+    free(rows);
+}
+
+int store_decisions_list(struct store *st, const char *tenant, long limit,
+                         struct decision_row **ret, size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    struct decision_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    bool oom = false;
+    int rc, r = prep(st,
+                     "SELECT id, tenant, at, outcome, record FROM decisions "
+                     "WHERE ?1 IS NULL OR tenant = ?1 ORDER BY at DESC, rowid DESC LIMIT ?2",
+                     &s);
+    if (r < 0)
+        return r;
+    bind_text(s, 1, tenant);
+    sqlite3_bind_int64(s, 2, limit);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct decision_row *d = grow((void **)&rows, &n, &cap, sizeof(*rows));
+        if (!d) {
+            oom = true;
+            break;
+        }
+        decision_read(s, d, &oom);
+    }
+    sqlite3_finalize(s);
+    if (oom || rc != SQLITE_DONE) {
+        store_decisions_free(rows, n);
+        return oom ? -ENOMEM : errno_of(rc);
+    }
+    *ret = rows;
+    *ret_n = n;
+    return 0;
+}
+
+/* ---- placements ---- */
+
+int store_placement_insert(struct store *st, const struct placement_row *p)
+{
+    sqlite3_stmt *s;
+    int r = prep(st,
+                 "INSERT INTO placements (id, tenant, state, decision_id, created_at, expires_at, "
+                 "confirmed_at, ended_at, hours, precision, voucher, currency, list_total, "
+                 "subsidy, effective_total, idempotency_key, request_hash) VALUES (?1, ?2, ?3, "
+                 "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                 &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, p->id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, p->tenant, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 3, p->state, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 4, p->decision_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 5, p->created_at);
+    sqlite3_bind_int64(s, 6, p->expires_at);
+    bind_opt_i64(s, 7, p->confirmed_at);
+    bind_opt_i64(s, 8, p->ended_at);
+    sqlite3_bind_double(s, 9, p->hours);
+    sqlite3_bind_text(s, 10, p->precision, -1, SQLITE_TRANSIENT);
+    bind_text(s, 11, p->voucher);
+    sqlite3_bind_text(s, 12, p->currency, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(s, 13, p->list_total);
+    sqlite3_bind_double(s, 14, p->subsidy);
+    sqlite3_bind_double(s, 15, p->effective_total);
+    bind_text(s, 16, p->idempotency_key);
+    bind_text(s, 17, p->request_hash);
+    r = run(s);
+    if (r < 0)
+        return r;
+    r = prep(st,
+             "INSERT INTO placement_pieces (placement, seq, center, model, cards, price, rtt_ms, "
+             "list_total, subsidy, effective_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+             "?10)",
+             &s);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < p->npieces; i++) {
+        const struct piece_row *pc = &p->pieces[i];
+        sqlite3_reset(s);
+        sqlite3_bind_text(s, 1, p->id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(s, 2, (int)i);
+        sqlite3_bind_text(s, 3, pc->center, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 4, pc->model, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(s, 5, pc->cards);
+        sqlite3_bind_double(s, 6, pc->price);
+        sqlite3_bind_double(s, 7, pc->rtt_ms);
+        sqlite3_bind_double(s, 8, pc->list_total);
+        sqlite3_bind_double(s, 9, pc->subsidy);
+        sqlite3_bind_double(s, 10, pc->effective_total);
+        int rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE) {
+            sqlite3_finalize(s);
+            return errno_of(rc);
+        }
+    }
+    sqlite3_finalize(s);
+    return 0;
+}
+
+static const char placement_cols[] =
+    "SELECT id, tenant, state, decision_id, created_at, expires_at, confirmed_at, ended_at, "
+    "hours, precision, voucher, currency, list_total, subsidy, effective_total, "
+    "idempotency_key, request_hash FROM placements ";
+
+static void placement_read(sqlite3_stmt *s, struct placement_row *p)
+{
+    col_copy(s, 0, p->id, sizeof(p->id));
+    col_copy(s, 1, p->tenant, sizeof(p->tenant));
+    col_copy(s, 2, p->state, sizeof(p->state));
+    col_copy(s, 3, p->decision_id, sizeof(p->decision_id));
+    p->created_at = sqlite3_column_int64(s, 4);
+    p->expires_at = sqlite3_column_int64(s, 5);
+    p->confirmed_at = sqlite3_column_int64(s, 6);
+    p->ended_at = sqlite3_column_int64(s, 7);
+    p->hours = sqlite3_column_double(s, 8);
+    col_copy(s, 9, p->precision, sizeof(p->precision));
+    col_copy(s, 10, p->voucher, sizeof(p->voucher));
+    col_copy(s, 11, p->currency, sizeof(p->currency));
+    p->list_total = sqlite3_column_double(s, 12);
+    p->subsidy = sqlite3_column_double(s, 13);
+    p->effective_total = sqlite3_column_double(s, 14);
+    col_copy(s, 15, p->idempotency_key, sizeof(p->idempotency_key));
+    col_copy(s, 16, p->request_hash, sizeof(p->request_hash));
+}
+
+static int pieces_load(struct store *st, struct placement_row *p)
+{
+    sqlite3_stmt *s;
+    size_t cap = 0;
+    int rc, r = prep(st,
+                     "SELECT center, model, cards, price, rtt_ms, list_total, subsidy, "
+                     "effective_total FROM placement_pieces WHERE placement = ?1 ORDER BY seq",
+                     &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, p->id, -1, SQLITE_TRANSIENT);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct piece_row *pc = grow((void **)&p->pieces, &p->npieces, &cap, sizeof(*pc));
+        if (!pc) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        col_copy(s, 0, pc->center, sizeof(pc->center));
+        col_copy(s, 1, pc->model, sizeof(pc->model));
+        pc->cards = (long)sqlite3_column_int64(s, 2);
+        pc->price = sqlite3_column_double(s, 3);
+        pc->rtt_ms = sqlite3_column_double(s, 4);
+        pc->list_total = sqlite3_column_double(s, 5);
+        pc->subsidy = sqlite3_column_double(s, 6);
+        pc->effective_total = sqlite3_column_double(s, 7);
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : (errno_of(rc) ? errno_of(rc) : -EIO);
+}
+
+static int placement_query_one(struct store *st, const char *where, const char *a,
+                               const char *b, struct placement_row *ret)
+{
+    sqlite3_stmt *s;
+    char sql[512];
+    snprintf(sql, sizeof(sql), "%s%s", placement_cols, where);
+    int r = prep(st, sql, &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, a, -1, SQLITE_TRANSIENT);
+    if (b)
+        sqlite3_bind_text(s, 2, b, -1, SQLITE_TRANSIENT);
+    memset(ret, 0, sizeof(*ret));
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        placement_read(s, ret);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? -ENOENT : errno_of(rc);
+    r = pieces_load(st, ret);
+    if (r < 0)
+        store_placement_free(ret);
+    return r;
+}
+
+int store_placement_get(struct store *st, const char *id, struct placement_row *ret)
+{
+    return placement_query_one(st, "WHERE id = ?1", id, NULL, ret);
+}
+
+int store_placement_by_key(struct store *st, const char *tenant, const char *key,
+                           struct placement_row *ret)
+{
+    return placement_query_one(st, "WHERE tenant = ?1 AND idempotency_key = ?2", tenant, key,
+                               ret);
+}
+
+void store_placement_free(struct placement_row *p)
+{
+    if (!p)
+        return;
+    free(p->pieces);
+    p->pieces = NULL;
+    p->npieces = 0;
+}
+
+void store_placements_free(struct placement_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++)
+        store_placement_free(&rows[i]);
+    free(rows);
+}
+
+int store_placements_list(struct store *st, const char *tenant, long limit,
+                          struct placement_row **ret, size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    char sql[512];
+    struct placement_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    snprintf(sql, sizeof(sql), "%sWHERE ?1 IS NULL OR tenant = ?1 "
+             "ORDER BY created_at DESC, rowid DESC LIMIT ?2", placement_cols);
+    int rc, r = prep(st, sql, &s);
+    if (r < 0)
+        return r;
+    bind_text(s, 1, tenant);
+    sqlite3_bind_int64(s, 2, limit);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct placement_row *p = grow((void **)&rows, &n, &cap, sizeof(*rows));
+        if (!p) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        placement_read(s, p);
+    }
+    sqlite3_finalize(s);
+    r = rc == SQLITE_DONE ? 0 : (errno_of(rc) ? errno_of(rc) : -EIO);
+    for (size_t i = 0; r == 0 && i < n; i++)
+        r = pieces_load(st, &rows[i]);
+    if (r < 0) {
+        store_placements_free(rows, n);
+        return r;
+    }
+    *ret = rows;
+    *ret_n = n;
+    return 0;
+}
+
+int store_placement_transition(struct store *st, const char *id, const char *from,
+                               const char *to, int64_t now)
+{
+    sqlite3_stmt *s;
+    int r = prep(st,
+                 "UPDATE placements SET state = ?3, "
+                 "confirmed_at = CASE WHEN ?3 = 'confirmed' THEN ?4 ELSE confirmed_at END, "
+                 "ended_at = CASE WHEN ?3 IN ('released', 'expired') THEN ?4 ELSE ended_at END "
+                 "WHERE id = ?1 AND state = ?2",
+                 &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, from, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 3, to, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 4, now);
+    r = run(s);
+    if (r == 0 && sqlite3_changes(st->db) == 0)
+        return -ESTALE;
+    return r;
+}

@@ -1,0 +1,222 @@
+/*
+ * store — the broker's durable state in one SQLite file: schema migrations,
+ * the catalog, regions and latency, tenants and tokens, centers with feeds and
+ * pool snapshots, vouchers, decisions and placements. The only user of
+ * sqlite3.h; SQLite errors become negative errno here. Every other module
+ * asks the store, so a second backend (PostgreSQL) is a second file.
+ */
+#ifndef SUANWANG_STORE_H
+#define SUANWANG_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "model.h"
+
+struct store;
+
+struct region {
+    char id[65];
+    char city[128];
+    double lat;
+    double lon;
+    char hub[64];            /* "" when none */
+};
+
+struct latency_row {
+    char a[65];
+    char b[65];
+    double rtt_ms;
+    enum rtt_source source;
+    char note[256];
+    int64_t updated_at;
+};
+
+struct feed_config {
+    int idx;
+    char adapter[32];
+    char mode[8];            /* "push" | "pull" */
+    char *url;               /* owned; NULL for push */
+    long interval_s;
+    char *options_json;      /* owned; "{}" when none */
+    int64_t last_success;    /* 0 = never */
+    int64_t last_error_at;   /* 0 = never */
+    char *last_error;        /* owned; NULL when none */
+};
+
+struct center_row {
+    char id[65];
+    char name[129];
+    char operator_id[65];
+    char region[65];
+    enum center_status status;
+    char *labels_json;       /* owned; a JSON object of strings */
+    long staleness_s;
+    int64_t created_at;
+    int64_t updated_at;
+    struct feed_config *feeds; /* owned */
+    size_t nfeeds;
+};
+
+struct pool_row {
+    char center[65];
+    char model[64];
+    long total;
+    long free;
+    long largest_block;
+    double price;            /* per card-hour in currency */
+    double spot_price;       /* < 0 when none */
+    char currency[4];
+    char vendor[32];         /* "" when not stated */
+    double memory_gib;       /* < 0 when not stated */
+    int domestic;            /* -1 when not stated */
+    char *tflops_json;       /* owned; NULL when not stated */
+    int64_t observed_at;
+};
+
+struct pool_usage {
+    char center[65];
+    char model[64];
+    long held;               /* cards in live holds */
+    long confirmed_unseen;   /* cards confirmed after the pool's observed_at */
+};
+
+struct voucher_row {
+    char id[65];
+    char issuer[65];
+    char tenant[65];
+    double rate;
+    double amount;
+    double balance;
+    int64_t valid_from;
+    int64_t valid_until;
+    char *eligible_json;     /* owned */
+    int64_t created_at;
+};
+
+struct decision_row {
+    char id[40];
+    char tenant[65];
+    int64_t at;
+    char outcome[16];        /* placed | quoted | unplaceable */
+    char *record;            /* owned JSON text */
+};
+
+struct piece_row {
+    char center[65];
+    char model[64];
+    long cards;
+    double price;
+    double rtt_ms;
+    double list_total;
+    double subsidy;
+    double effective_total;
+};
+
+struct placement_row {
+    char id[40];
+    char tenant[65];
+    char state[12];          /* held | confirmed | released | expired */
+    char decision_id[40];
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t confirmed_at;    /* 0 when not */
+    int64_t ended_at;        /* 0 when not */
+    double hours;
+    char precision[8];
+    char voucher[65];        /* "" when none */
+    char currency[4];
+    double list_total;
+    double subsidy;
+    double effective_total;
+    char idempotency_key[129]; /* "" when none */
+    char request_hash[65];
+    struct piece_row *pieces; /* owned */
+    size_t npieces;
+};
+
+/* Opens (creating) the database and applies pending migrations. On failure
+ * returns a negative errno and writes a message to errbuf. */
+int store_open(const char *path, struct store **ret, char *errbuf, size_t errlen);
+void store_close(struct store *st);
+
+/* The last SQLite error message, for logs. */
+const char *store_errmsg(struct store *st);
+
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+int store_load_catalog(struct store *st, struct catalog *ret);
+
+int store_region_put(struct store *st, const struct region *r);
+int store_regions_load(struct store *st, struct region **ret, size_t *ret_n);
+int store_latency_put(struct store *st, const struct latency_row *l);
+int store_latency_load(struct store *st, struct latency_row **ret, size_t *ret_n);
+
+/* -EEXIST when the tenant exists. */
+int store_tenant_add(struct store *st, const char *id, const char *name, int64_t now);
+/* 1 when it exists, 0 when not, or a negative errno. */
+int store_tenant_exists(struct store *st, const char *id);
+int store_token_add(struct store *st, const char *hash, enum role role, const char *subject,
+                    int64_t now);
+/* 0 and the token's role and subject, or -ENOENT. */
+int store_token_find(struct store *st, const char *hash, enum role *ret_role, char *subject,
+                     size_t subject_len);
+
+/* -EEXIST when the id is taken. Writes the center's feeds too. */
+int store_center_insert(struct store *st, const struct center_row *c);
+/* Replaces the center's fields and feeds (feed health kept for unchanged feeds); -ENOENT. */
+int store_center_update(struct store *st, const struct center_row *c);
+/* Deletes the center with its feeds and pools; -ENOENT. */
+int store_center_delete(struct store *st, const char *id);
+/* All centers (id NULL) or one (-ENOENT when missing), with feeds. */
+int store_centers_load(struct store *st, const char *id, struct center_row **ret,
+                       size_t *ret_n);
+void store_centers_free(struct center_row *rows, size_t n);
+/* Records a feed's outcome: error NULL for success. */
+int store_feed_result(struct store *st, const char *center, int idx, int64_t now,
+                      const char *error);
+
+/* Replaces every pool of a center with rows (in the caller's transaction). */
+int store_pools_replace(struct store *st, const char *center, const struct pool_row *rows,
+                        size_t n);
+/* Every pool of every center, or of one center when center is not NULL. */
+int store_pools_load(struct store *st, const char *center, struct pool_row **ret,
+                     size_t *ret_n);
+void store_pools_free(struct pool_row *rows, size_t n);
+
+/* Cards held (live at now) and confirmed-but-unseen per pool. */
+int store_pool_usage(struct store *st, int64_t now, struct pool_usage **ret, size_t *ret_n);
+/* Moves holds whose time is up to expired; returns how many, or a negative errno. */
+int store_expire_holds(struct store *st, int64_t now);
+
+int store_voucher_insert(struct store *st, const struct voucher_row *v);
+int store_voucher_get(struct store *st, const char *id, struct voucher_row *ret);
+int store_vouchers_list(struct store *st, const char *tenant, struct voucher_row **ret,
+                        size_t *ret_n);
+void store_vouchers_free(struct voucher_row *rows, size_t n);
+
+int store_decision_insert(struct store *st, const struct decision_row *d);
+int store_decision_get(struct store *st, const char *id, struct decision_row *ret);
+/* Newest first; tenant NULL for all. */
+int store_decisions_list(struct store *st, const char *tenant, long limit,
+                         struct decision_row **ret, size_t *ret_n);
+void store_decisions_free(struct decision_row *rows, size_t n);
+
+int store_placement_insert(struct store *st, const struct placement_row *p);
+int store_placement_get(struct store *st, const char *id, struct placement_row *ret);
+/* The tenant's placement created with that Idempotency-Key, or -ENOENT. */
+int store_placement_by_key(struct store *st, const char *tenant, const char *key,
+                           struct placement_row *ret);
+int store_placements_list(struct store *st, const char *tenant, long limit,
+                          struct placement_row **ret, size_t *ret_n);
+/* Moves a placement from one state to another; -ESTALE when it is not in `from`. */
+int store_placement_transition(struct store *st, const char *id, const char *from,
+                               const char *to, int64_t now);
+void store_placement_free(struct placement_row *p);
+void store_placements_free(struct placement_row *rows, size_t n);
+
+#endif
