@@ -19,29 +19,29 @@
 
 /* One (center, model) pool as a feed states it; catalog values fill the rest. */
 struct pool_snapshot {
-    char model[64];          /* as the feed names it */
+    char model[64]; /* as the feed names it */
     long total;
     long free;
     long largest_block;
-    double price;            /* list price per card-hour in currency */
-    double spot_price;       /* < 0 when not offered */
-    char currency[4];        /* ISO 4217, upper case */
-    char vendor[32];         /* "" when not stated */
-    double memory_gib;       /* < 0 when not stated */
-    int domestic;            /* -1 not stated, 0 or 1 */
+    double price;              /* list price per card-hour in currency */
+    double spot_price;         /* < 0 when not offered */
+    char currency[4];          /* ISO 4217, upper case */
+    char vendor[32];           /* "" when not stated */
+    double memory_gib;         /* < 0 when not stated */
+    int domestic;              /* -1 not stated, 0 or 1 */
     double tflops[PREC_COUNT]; /* < 0 when not stated */
 };
 
 struct feed_snapshot {
-    char center[65];         /* "" when the document does not say */
-    int64_t observed_at_ms;  /* 0 when the document does not say */
+    char center[65];             /* "" when the document does not say */
+    int64_t observed_at_ms;      /* 0 when the document does not say */
     struct pool_snapshot *pools; /* owned */
     size_t npools;
 };
 
 struct adapter_option {
     const char *name;
-    const char *type;        /* "string", "number", "object", ... */
+    const char *type; /* "string", "number", "object", ... */
     bool required;
     const char *description;
 };
@@ -57,8 +57,8 @@ typedef int adapter_parse_fn(const char *doc, size_t len, const cJSON *options,
 struct adapter {
     const char *name;
     const char *description;
-    bool push;               /* accepts documents through the API */
-    bool pull;               /* can be fetched from a URL */
+    bool push;                            /* accepts documents through the API */
+    bool pull;                            /* can be fetched from a URL */
     const struct adapter_option *options; /* terminated by a NULL name */
     adapter_parse_fn *parse;
 };

@@ -16,10 +16,18 @@
 #include "timefmt.h"
 
 static const char *const doc_fields[] = {"center", "observed_at", "pools", NULL};
-static const char *const pool_fields[] = {"model", "total", "free", "largest_block",
-                                          "price_per_card_hour", "spot_price_per_card_hour",
-                                          "currency", "vendor", "memory_gib", "domestic",
-                                          "tflops", NULL};
+static const char *const pool_fields[] = {"model",
+                                          "total",
+                                          "free",
+                                          "largest_block",
+                                          "price_per_card_hour",
+                                          "spot_price_per_card_hour",
+                                          "currency",
+                                          "vendor",
+                                          "memory_gib",
+                                          "domestic",
+                                          "tflops",
+                                          NULL};
 
 static int parse_tflops(const cJSON *pool, const char *prefix, struct pool_snapshot *ps,
                         struct json_error *err)

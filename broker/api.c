@@ -27,10 +27,10 @@
 
 struct route_row {
     const char *method;
-    const char *pattern;           /* "{}" matches one path segment */
+    const char *pattern; /* "{}" matches one path segment */
     api_handler_fn *handler;
-    unsigned roles;                /* bit per enum role; 0 = no authentication */
-    size_t max_body;               /* 0 = the configured request body limit */
+    unsigned roles;  /* bit per enum role; 0 = no authentication */
+    size_t max_body; /* 0 = the configured request body limit */
 };
 
 static const struct route_row routes[] = {
@@ -65,7 +65,6 @@ static const struct route_row routes[] = {
 
 /* Request counters for /metrics: per route row, per status class (1xx..5xx). */
 static uint64_t route_counts[NROUTES + 1][6];
-
 
 /* Matches path (no query) against pattern; copies parameters into bufs. */
 static bool match(const char *pattern, const char *path, char bufs[][128], int *nparams)
@@ -318,8 +317,7 @@ void api_handle(void *userdata, const struct http_request *req, struct http_resp
             api_problem(&reply, 405, "method-not-allowed", "method not allowed", NULL,
                         "%s is not allowed on %s", req->method, path);
         else
-            api_problem(&reply, 404, "not-found", "not found", NULL, "no such resource: %s",
-                        path);
+            api_problem(&reply, 404, "not-found", "not found", NULL, "no such resource: %s", path);
         goto send;
     }
     const struct route_row *rt = &routes[row];
@@ -327,8 +325,8 @@ void api_handle(void *userdata, const struct http_request *req, struct http_resp
         if (authenticate(api, req, &call, &reply) < 0)
             goto send;
         if (!(rt->roles & (1u << call.role))) {
-            api_problem(&reply, 403, "forbidden", "forbidden", NULL,
-                        "the %s role may not %s %s", role_name(call.role), req->method, path);
+            api_problem(&reply, 403, "forbidden", "forbidden", NULL, "the %s role may not %s %s",
+                        role_name(call.role), req->method, path);
             goto send;
         }
     }
@@ -382,8 +380,7 @@ void api_metrics(struct api *api, const struct api_call *call, struct api_reply 
     (void)api;
     (void)call;
     if (!out) {
-        api_problem(reply, 503, "out-of-memory", "the broker is short of memory", NULL,
-                    "metrics");
+        api_problem(reply, 503, "out-of-memory", "the broker is short of memory", NULL, "metrics");
         return;
     }
     off += (size_t)snprintf(out + off, cap - off,

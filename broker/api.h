@@ -26,41 +26,40 @@ struct metrics;
 
 /* Everything a handler may use; one per daemon. */
 struct api {
-    struct store *st;              /* borrowed */
-    struct inventory *inv;         /* borrowed */
-    const struct config *cfg;      /* borrowed */
-    struct metrics *metrics;       /* borrowed; may be NULL */
-    char admin_hash[65];           /* SHA-256 of SUANWANG_ADMIN_TOKEN, "" when unset */
+    struct store *st;         /* borrowed */
+    struct inventory *inv;    /* borrowed */
+    const struct config *cfg; /* borrowed */
+    struct metrics *metrics;  /* borrowed; may be NULL */
+    char admin_hash[65];      /* SHA-256 of SUANWANG_ADMIN_TOKEN, "" when unset */
 };
 
 struct api_call {
     const struct http_request *http;
     enum role role;
-    char subject[65];              /* tenant id, operator id or admin name */
+    char subject[65];                   /* tenant id, operator id or admin name */
     const char *params[API_MAX_PARAMS]; /* path parameters, NUL-terminated copies */
-    const char *query;             /* after '?', or "" */
-    int64_t now;                   /* ms */
+    const char *query;                  /* after '?', or "" */
+    int64_t now;                        /* ms */
 };
 
 /* A handler's answer: a JSON body with a status, or a problem. */
 struct api_reply {
     int status;
-    cJSON *body;                   /* owned; sent as application/json */
+    cJSON *body; /* owned; sent as application/json */
     /* problem (status >= 400 with body NULL) */
-    const char *type;              /* short slug, e.g. "invalid-field" */
+    const char *type; /* short slug, e.g. "invalid-field" */
     const char *title;
     char detail[512];
     char pointer[256];
-    cJSON *extra;                  /* owned; members merged into the problem */
-    char *raw;                     /* owned; a non-JSON body (metrics) */
+    cJSON *extra; /* owned; members merged into the problem */
+    char *raw;    /* owned; a non-JSON body (metrics) */
     size_t raw_len;
     const char *raw_type;
-    const char *location;          /* optional Location header, e.g. location_buf */
+    const char *location; /* optional Location header, e.g. location_buf */
     char location_buf[160];
 };
 
-typedef void api_handler_fn(struct api *api, const struct api_call *call,
-                            struct api_reply *reply);
+typedef void api_handler_fn(struct api *api, const struct api_call *call, struct api_reply *reply);
 
 /* The h2 handler: authenticates, routes, calls the handler, writes the response. */
 void api_handle(void *userdata, const struct http_request *req, struct http_response *resp);
@@ -79,8 +78,7 @@ void api_bad_field(struct api_reply *reply, const struct json_error *err);
 void api_json(struct api_reply *reply, int status, cJSON *body);
 
 /* Reads an integer query parameter; def when absent. -EINVAL when malformed. */
-int api_query_long(const char *query, const char *key, long def, long min, long max,
-                   long *ret);
+int api_query_long(const char *query, const char *key, long def, long min, long max, long *ret);
 
 /* Adds an RFC 3339 timestamp member, or null when ms is 0. */
 void api_add_time(cJSON *obj, const char *key, int64_t ms);
@@ -93,8 +91,8 @@ api_handler_fn api_vouchers_create, api_vouchers_list, api_voucher_get;
 api_handler_fn api_adapters_list;
 api_handler_fn api_centers_list, api_center_get, api_centers_create, api_center_update,
     api_center_delete, api_center_feed;
-api_handler_fn api_placements_create, api_placements_list, api_placement_get,
-    api_placement_confirm, api_placement_release;
+api_handler_fn api_placements_create, api_placements_list, api_placement_get, api_placement_confirm,
+    api_placement_release;
 api_handler_fn api_decisions_list, api_decision_get;
 
 /* Shared between handlers: a center as JSON (feeds with health, pools with availability). */

@@ -238,8 +238,7 @@ void api_latency_put(struct api *api, const struct api_call *call, struct api_re
         r = json_get_number(doc, "rtt_ms", "", true, 0, 10000, &l.rtt_ms, NULL, &err);
     if (r == 0)
         r = json_get_string(doc, "source", "", false, 16, &src, &has_src, &err);
-    if (r == 0 && has_src &&
-        (rtt_source_parse(src, &l.source) < 0 || l.source == RTT_ESTIMATED))
+    if (r == 0 && has_src && (rtt_source_parse(src, &l.source) < 0 || l.source == RTT_ESTIMATED))
         r = json_fail(&err, "", "source", "must be measured or configured");
     if (r == 0)
         r = json_get_string(doc, "note", "", false, sizeof(l.note) - 1, &note, NULL, &err);
@@ -396,8 +395,8 @@ void api_vouchers_list(struct api *api, const struct api_call *call, struct api_
 {
     struct voucher_row *rows = NULL;
     size_t n = 0;
-    int r = store_vouchers_list(api->st, call->role == ROLE_TENANT ? call->subject : NULL, &rows,
-                                &n);
+    int r =
+        store_vouchers_list(api->st, call->role == ROLE_TENANT ? call->subject : NULL, &rows, &n);
     if (r < 0) {
         api_errno(reply, r, "vouchers");
         return;
@@ -419,8 +418,7 @@ void api_voucher_get(struct api *api, const struct api_call *call, struct api_re
         r = -ENOENT;
     }
     if (r == -ENOENT) {
-        api_problem(reply, 404, "not-found", "not found", NULL, "no voucher '%s'",
-                    call->params[0]);
+        api_problem(reply, 404, "not-found", "not found", NULL, "no voucher '%s'", call->params[0]);
         return;
     }
     if (r < 0) {

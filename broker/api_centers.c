@@ -56,15 +56,14 @@ static int parse_feed(const cJSON *f, size_t i, struct feed_config *ret, struct 
     if (strcmp(mode, "push") != 0 && strcmp(mode, "pull") != 0)
         return json_fail(err, prefix, "mode", "must be push or pull");
     if ((strcmp(mode, "push") == 0 && !ad->push) || (strcmp(mode, "pull") == 0 && !ad->pull))
-        return json_fail(err, prefix, "mode", "the %s adapter does not support %s", ad->name,
-                         mode);
+        return json_fail(err, prefix, "mode", "the %s adapter does not support %s", ad->name, mode);
     if (strcmp(mode, "pull") == 0 && !has_url)
         return json_fail(err, prefix, "url", "a pull feed needs a url");
     if (has_url && !url_scheme_ok(url))
         return json_fail(err, prefix, "url", "must be an http://, https:// or file:// URL");
     ret->interval_s = 60;
-    if ((r = json_get_long(f, "interval_s", prefix, false, 1, 86400, &ret->interval_s, NULL,
-                           err)) < 0)
+    if ((r = json_get_long(f, "interval_s", prefix, false, 1, 86400, &ret->interval_s, NULL, err)) <
+        0)
         return r;
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(f, "options");
     if (opts && !cJSON_IsNull(opts) && !cJSON_IsObject(opts))
@@ -83,8 +82,8 @@ static int parse_feed(const cJSON *f, size_t i, struct feed_config *ret, struct 
 static int parse_center(struct api *api, const struct api_call *call, const char *path_id,
                         struct center_row *c, struct json_error *err)
 {
-    static const char *const fields[] = {"id",     "name",   "operator",    "region",
-                                         "status", "labels", "staleness_s", "feeds", NULL};
+    static const char *const fields[] = {"id",     "name",        "operator", "region", "status",
+                                         "labels", "staleness_s", "feeds",    NULL};
     cJSON *doc = NULL;
     const char *id = NULL, *name = NULL, *op = NULL, *region = NULL, *status = NULL;
     bool has_id = false, has_status = false;
@@ -288,8 +287,7 @@ void api_center_get(struct api *api, const struct api_call *call, struct api_rep
     }
     const struct center_row *c = inventory_center(api->inv, call->params[0]);
     if (!c) {
-        api_problem(reply, 404, "not-found", "not found", NULL, "no center '%s'",
-                    call->params[0]);
+        api_problem(reply, 404, "not-found", "not found", NULL, "no center '%s'", call->params[0]);
         return;
     }
     api_json(reply, 200, api_center_json(api, c, call->now));
@@ -307,8 +305,7 @@ static void center_write(struct api *api, const struct api_call *call, struct ap
     }
     const struct center_row *old = create ? NULL : inventory_center(api->inv, call->params[0]);
     if (!create && !old) {
-        api_problem(reply, 404, "not-found", "not found", NULL, "no center '%s'",
-                    call->params[0]);
+        api_problem(reply, 404, "not-found", "not found", NULL, "no center '%s'", call->params[0]);
         return;
     }
     if (old && !may_manage(call, old->operator_id)) {
@@ -323,8 +320,7 @@ static void center_write(struct api *api, const struct api_call *call, struct ap
     }
     if (r == -EACCES) {
         api_problem(reply, 403, "forbidden", "forbidden", "/operator",
-                    "an operator may register centers only under its own name '%s'",
-                    call->subject);
+                    "an operator may register centers only under its own name '%s'", call->subject);
         goto out;
     }
     if (r < 0) {
@@ -388,8 +384,7 @@ void api_center_delete(struct api *api, const struct api_call *call, struct api_
     }
     const struct center_row *c = inventory_center(api->inv, call->params[0]);
     if (!c) {
-        api_problem(reply, 404, "not-found", "not found", NULL, "no center '%s'",
-                    call->params[0]);
+        api_problem(reply, 404, "not-found", "not found", NULL, "no center '%s'", call->params[0]);
         return;
     }
     if (!may_manage(call, c->operator_id)) {
@@ -431,8 +426,7 @@ void api_center_feed(struct api *api, const struct api_call *call, struct api_re
     }
     const struct center_row *c = inventory_center(api->inv, call->params[0]);
     if (!c) {
-        api_problem(reply, 404, "not-found", "not found", NULL, "no center '%s'",
-                    call->params[0]);
+        api_problem(reply, 404, "not-found", "not found", NULL, "no center '%s'", call->params[0]);
         return;
     }
     if (!may_manage(call, c->operator_id)) {
@@ -459,8 +453,8 @@ void api_center_feed(struct api *api, const struct api_call *call, struct api_re
     r = ad ? ad->parse(call->http->body, call->http->body_len, opts, &snap, &err) : -EINVAL;
     cJSON_Delete(opts);
     if (r == 0 && snap.center[0] && strcmp(snap.center, center) != 0)
-        r = json_fail(&err, "", "center", "the document is for center '%s', not '%s'",
-                      snap.center, center);
+        r = json_fail(&err, "", "center", "the document is for center '%s', not '%s'", snap.center,
+                      center);
     if (r == 0 && snap.observed_at_ms > call->now + FUTURE_SKEW_MS)
         r = json_fail(&err, "", "observed_at", "is in the future");
     if (r == 0 && snap.observed_at_ms && snap.observed_at_ms < newest_snapshot(api->inv, center))

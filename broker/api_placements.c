@@ -19,10 +19,10 @@
 
 /* The vouchers a request names, checked and turned into routing inputs. */
 struct voucher_set {
-    struct voucher_row *rows;  /* owned */
-    struct route_voucher *rv;  /* owned */
-    cJSON **eligible;          /* owned; parsed eligibility the rv arrays borrow from */
-    const char ***lists;       /* owned; 2 string arrays per voucher */
+    struct voucher_row *rows; /* owned */
+    struct route_voucher *rv; /* owned */
+    cJSON **eligible;         /* owned; parsed eligibility the rv arrays borrow from */
+    const char ***lists;      /* owned; 2 string arrays per voucher */
     size_t n;
 };
 
@@ -78,8 +78,8 @@ static int voucher_set_load(struct api *api, const struct api_call *call,
         v->usable = call->now >= row->valid_from && call->now < row->valid_until;
         vs->eligible[i] = cJSON_Parse(row->eligible_json ? row->eligible_json : "{}");
         struct json_error ignore;
-        json_get_strings(vs->eligible[i], "centers", "", 1024, 64, &vs->lists[2 * i],
-                         &v->ncenters, &ignore);
+        json_get_strings(vs->eligible[i], "centers", "", 1024, 64, &vs->lists[2 * i], &v->ncenters,
+                         &ignore);
         json_get_strings(vs->eligible[i], "regions", "", 256, 64, &vs->lists[2 * i + 1],
                          &v->nregions, &ignore);
         v->centers = vs->lists[2 * i];
@@ -282,8 +282,7 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
         api_errno(reply, r, "vouchers");
         goto out;
     }
-    r = route_decide(&req.route, in.centers, in.ncenters, in.pools, in.npools, vs.rv, vs.n,
-                     &res);
+    r = route_decide(&req.route, in.centers, in.ncenters, in.pools, in.npools, vs.rv, vs.n, &res);
     if (r < 0) {
         api_errno(reply, r, "routing");
         goto out;
@@ -313,8 +312,8 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
     };
     record = decision_record(&d);
     record_text = record ? cJSON_PrintUnformatted(record) : NULL;
-    if (!record_text || (hold && placement_from(&d, placement_id, key, hash, call->now,
-                                                &prow) < 0)) {
+    if (!record_text ||
+        (hold && placement_from(&d, placement_id, key, hash, call->now, &prow) < 0)) {
         api_errno(reply, -ENOMEM, "decision");
         goto out;
     }
@@ -400,8 +399,8 @@ void api_placements_list(struct api *api, const struct api_call *call, struct ap
         return;
     }
     store_expire_holds(api->st, call->now);
-    int r = store_placements_list(api->st, call->role == ROLE_TENANT ? call->subject : NULL,
-                                  limit, &rows, &n);
+    int r = store_placements_list(api->st, call->role == ROLE_TENANT ? call->subject : NULL, limit,
+                                  &rows, &n);
     if (r < 0) {
         api_errno(reply, r, "placements");
         return;
@@ -475,8 +474,8 @@ void api_decision_get(struct api *api, const struct api_call *call, struct api_r
 
 void api_decisions_list(struct api *api, const struct api_call *call, struct api_reply *reply)
 {
-    static const char *const keep[] = {"id",      "at",      "tenant",      "outcome",
-                                       "chosen",  "totals",  "elapsed_us", "request",
+    static const char *const keep[] = {"id",           "at",          "tenant",     "outcome",
+                                       "chosen",       "totals",      "elapsed_us", "request",
                                        "placement_id", "explanation", NULL};
     struct decision_row *rows = NULL;
     size_t n = 0;
@@ -486,8 +485,8 @@ void api_decisions_list(struct api *api, const struct api_call *call, struct api
                     "limit must be an integer from 1 to %ld", api->cfg->max_decisions_list);
         return;
     }
-    int r = store_decisions_list(api->st, call->role == ROLE_TENANT ? call->subject : NULL,
-                                 limit, &rows, &n);
+    int r = store_decisions_list(api->st, call->role == ROLE_TENANT ? call->subject : NULL, limit,
+                                 &rows, &n);
     if (r < 0) {
         api_errno(reply, r, "decisions");
         return;

@@ -9,7 +9,7 @@
 
 #define AUTH_TOKEN_LEN 67 /* "sw_" + 64 hex */
 #define AUTH_HASH_LEN 64
-#define AUTH_ID_LEN 24    /* "xx_" + 16 hex + NUL fits */
+#define AUTH_ID_LEN 24 /* "xx_" + 16 hex + NUL fits */
 
 /* Fills buf (>= 2*nbytes+1) with nbytes of kernel randomness in hex. 0 or -errno. */
 int auth_random_hex(char *buf, size_t nbytes);

@@ -13,8 +13,8 @@
 #include "model.h"
 
 struct catalog_entry {
-    char model[48];     /* canonical short name, e.g. "A100" */
-    char name[96];      /* full product name */
+    char model[48]; /* canonical short name, e.g. "A100" */
+    char name[96];  /* full product name */
     char vendor[32];
     bool domestic;
     double memory_gib;
@@ -22,8 +22,8 @@ struct catalog_entry {
 };
 
 struct catalog_alias {
-    char key[96];       /* normalised: lower-case letters and digits only */
-    size_t entry;       /* index into entries */
+    char key[96]; /* normalised: lower-case letters and digits only */
+    size_t entry; /* index into entries */
 };
 
 struct catalog {

@@ -11,9 +11,17 @@
 
 #include "json.h"
 
-static const char *const file_fields[] = {
-    "listen", "db", "demo", "max_body", "max_header_bytes", "max_streams", "max_connections",
-    "idle_timeout_s", "default_staleness_s", "currency_rates", NULL};
+static const char *const file_fields[] = {"listen",
+                                          "db",
+                                          "demo",
+                                          "max_body",
+                                          "max_header_bytes",
+                                          "max_streams",
+                                          "max_connections",
+                                          "idle_timeout_s",
+                                          "default_staleness_s",
+                                          "currency_rates",
+                                          NULL};
 
 void config_usage(const char *argv0)
 {
@@ -101,20 +109,29 @@ static int load_file(struct config *cfg, const char *path, char *errbuf, size_t 
         snprintf(cfg->db_path, sizeof(cfg->db_path), "%s", s);
     if (r == 0)
         r = json_get_bool(doc, "demo", "", false, &cfg->demo, NULL, &jerr);
-    if (r == 0 && (r = json_get_long(doc, "max_body", "", false, 1024, 64L << 20, &l, &present,
-                                     &jerr)) == 0 && present)
+    if (r == 0 &&
+        (r = json_get_long(doc, "max_body", "", false, 1024, 64L << 20, &l, &present, &jerr)) ==
+            0 &&
+        present)
         cfg->limits.max_body = (size_t)l;
-    if (r == 0 && (r = json_get_long(doc, "max_header_bytes", "", false, 1024, 1L << 20, &l,
-                                     &present, &jerr)) == 0 && present)
+    if (r == 0 &&
+        (r = json_get_long(doc, "max_header_bytes", "", false, 1024, 1L << 20, &l, &present,
+                           &jerr)) == 0 &&
+        present)
         cfg->limits.max_header_bytes = (size_t)l;
-    if (r == 0 && (r = json_get_long(doc, "max_streams", "", false, 1, 100000, &l, &present,
-                                     &jerr)) == 0 && present)
+    if (r == 0 &&
+        (r = json_get_long(doc, "max_streams", "", false, 1, 100000, &l, &present, &jerr)) == 0 &&
+        present)
         cfg->limits.max_streams = (uint32_t)l;
-    if (r == 0 && (r = json_get_long(doc, "max_connections", "", false, 1, 1000000, &l,
-                                     &present, &jerr)) == 0 && present)
+    if (r == 0 &&
+        (r = json_get_long(doc, "max_connections", "", false, 1, 1000000, &l, &present, &jerr)) ==
+            0 &&
+        present)
         cfg->limits.max_connections = (unsigned)l;
-    if (r == 0 && (r = json_get_number(doc, "idle_timeout_s", "", false, 0.1, 86400, &d,
-                                       &present, &jerr)) == 0 && present)
+    if (r == 0 &&
+        (r = json_get_number(doc, "idle_timeout_s", "", false, 0.1, 86400, &d, &present, &jerr)) ==
+            0 &&
+        present)
         cfg->limits.idle_timeout_s = d;
     if (r == 0)
         r = json_get_long(doc, "default_staleness_s", "", false, 1, 86400 * 365,
@@ -153,8 +170,11 @@ int config_load(int argc, char **argv, struct config *ret, char *errbuf, size_t 
         .listen_host = "127.0.0.1",
         .listen_port = 8080,
         .db_path = "suanwang.db",
-        .limits = {.max_body = 65536, .max_header_bytes = 16384, .max_streams = 128,
-                   .max_connections = 1024, .idle_timeout_s = 60},
+        .limits = {.max_body = 65536,
+                   .max_header_bytes = 16384,
+                   .max_streams = 128,
+                   .max_connections = 1024,
+                   .idle_timeout_s = 60},
         .default_staleness_s = 900,
         .max_decisions_list = 1000,
     };

@@ -14,22 +14,22 @@
 #define CONFIG_MAX_RATES 16
 
 struct currency_rate {
-    char code[4];            /* ISO 4217 */
-    double cny;              /* CNY per unit */
+    char code[4]; /* ISO 4217 */
+    double cny;   /* CNY per unit */
 };
 
 struct config {
-    char listen_host[64];    /* "127.0.0.1" */
-    int listen_port;         /* 0 = any free port */
+    char listen_host[64]; /* "127.0.0.1" */
+    int listen_port;      /* 0 = any free port */
     char db_path[512];
-    char port_file[512];     /* "" or where to write the bound port once listening */
+    char port_file[512]; /* "" or where to write the bound port once listening */
     bool demo;
     struct h2_limits limits;
-    long default_staleness_s;  /* for centers with push feeds only */
+    long default_staleness_s; /* for centers with push feeds only */
     long max_decisions_list;
     struct currency_rate rates[CONFIG_MAX_RATES];
     size_t nrates;
-    char admin_token[256];   /* SUANWANG_ADMIN_TOKEN, "" when unset; never logged */
+    char admin_token[256]; /* SUANWANG_ADMIN_TOKEN, "" when unset; never logged */
     bool verbose;
 };
 

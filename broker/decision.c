@@ -46,9 +46,8 @@ static cJSON *candidate_json(const struct decision_info *d, const struct route_c
     cJSON_AddStringToObject(o, "center", ce->id);
     cJSON_AddStringToObject(o, "model", p->model);
     cJSON_AddStringToObject(o, "region", ce->region);
-    cJSON_AddStringToObject(o, "verdict", c->chosen ? "chosen"
-                                                    : (c->reason == REJECT_NONE ? "eligible"
-                                                                                : "rejected"));
+    cJSON_AddStringToObject(
+        o, "verdict", c->chosen ? "chosen" : (c->reason == REJECT_NONE ? "eligible" : "rejected"));
     if (c->reason != REJECT_NONE)
         cJSON_AddStringToObject(o, "reason", reject_name(c->reason));
     cJSON_AddNumberToObject(o, "cards", (double)c->cards);

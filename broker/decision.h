@@ -18,10 +18,10 @@
 struct decision_info {
     const char *id;
     const char *tenant;
-    int64_t at;                       /* ms */
+    int64_t at; /* ms */
     int64_t elapsed_us;
-    const char *outcome;              /* placed | quoted | unplaceable */
-    const char *placement_id;         /* NULL unless a hold was made */
+    const char *outcome;      /* placed | quoted | unplaceable */
+    const char *placement_id; /* NULL unless a hold was made */
     const struct placement_request *req;
     const struct route_input *in;
     const struct route_result *res;

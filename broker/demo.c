@@ -22,21 +22,20 @@
 #define DEMO_REFRESH_S 60.0
 
 struct demo {
-    struct api *api;          /* borrowed */
-    ev_timer refresh;         /* re-pushes every feed with drifted capacity */
-    cJSON *doc;               /* owned: the parsed demo.json */
-    uint64_t rng;             /* xorshift state: same drift on every run */
+    struct api *api;  /* borrowed */
+    ev_timer refresh; /* re-pushes every feed with drifted capacity */
+    cJSON *doc;       /* owned: the parsed demo.json */
+    uint64_t rng;     /* xorshift state: same drift on every run */
     unsigned round;
 };
 
 /* Runs a handler as the demo's admin and reports the status. */
-static int call_as_admin(struct api *api, api_handler_fn *fn, const char *param,
-                         const char *body, char *detail, size_t dlen)
+static int call_as_admin(struct api *api, api_handler_fn *fn, const char *param, const char *body,
+                         char *detail, size_t dlen)
 {
-    struct http_request http = {.method = "POST", .path = "/demo", .body = body,
-                                .body_len = strlen(body), .peer = "demo"};
-    struct api_call call = {.http = &http, .role = ROLE_ADMIN, .query = "",
-                            .now = clock_now_ms()};
+    struct http_request http = {
+        .method = "POST", .path = "/demo", .body = body, .body_len = strlen(body), .peer = "demo"};
+    struct api_call call = {.http = &http, .role = ROLE_ADMIN, .query = "", .now = clock_now_ms()};
     struct api_reply reply = {.status = 200};
     snprintf(call.subject, sizeof(call.subject), "demo");
     call.params[0] = param;

@@ -9,8 +9,9 @@
 #define GEO_SAME_REGION_RTT_MS 1.0
 
 /* The estimate, stated once so that decisions can quote it. */
-#define GEO_RTT_FORMULA \
-    "rtt_ms = 2 + 2 * 2.0 * d_km / 200 (great-circle km, fiber 200 km/ms, path stretch 2.0, 2 ms equipment)"
+#define GEO_RTT_FORMULA                                                                            \
+    "rtt_ms = 2 + 2 * 2.0 * d_km / 200 (great-circle km, fiber 200 km/ms, path stretch 2.0, 2 ms " \
+    "equipment)"
 
 /* Great-circle distance in km (haversine, mean Earth radius 6371 km). */
 double geo_distance_km(double lat1, double lon1, double lat2, double lon2);

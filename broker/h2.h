@@ -19,11 +19,11 @@ struct h2_server;
 
 /* Limits applied per connection and per stream; 0 means the default. */
 struct h2_limits {
-    size_t max_body;             /* request body bytes (default 65536) -> 413 */
-    size_t max_header_bytes;     /* sum of header name+value bytes (default 16384) -> 431 */
-    uint32_t max_streams;        /* SETTINGS_MAX_CONCURRENT_STREAMS (default 128) */
-    unsigned max_connections;    /* accepted at once; beyond, accept and close (default 1024) */
-    double idle_timeout_s;       /* close a connection idle this long (default 60) */
+    size_t max_body;          /* request body bytes (default 65536) -> 413 */
+    size_t max_header_bytes;  /* sum of header name+value bytes (default 16384) -> 431 */
+    uint32_t max_streams;     /* SETTINGS_MAX_CONCURRENT_STREAMS (default 128) */
+    unsigned max_connections; /* accepted at once; beyond, accept and close (default 1024) */
+    double idle_timeout_s;    /* close a connection idle this long (default 60) */
 };
 
 /* One request, complete; every pointer is valid only during the handler call. */
@@ -36,7 +36,7 @@ struct http_request {
     const char *content_type;    /* header value or NULL */
     const char *body;            /* NUL-terminated copy of the body ("" when none) */
     size_t body_len;
-    const char *peer;            /* "127.0.0.1:54321" */
+    const char *peer; /* "127.0.0.1:54321" */
 };
 
 /*
@@ -48,7 +48,7 @@ struct http_request {
 struct http_response {
     int status;
     const char *content_type;
-    char *body;                  /* owned by h2 after return */
+    char *body; /* owned by h2 after return */
     size_t body_len;
     const char *extra_name;
     const char *extra_value;

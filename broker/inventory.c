@@ -97,8 +97,8 @@ static int parse_labels(struct inventory *inv, size_t i)
     if (!wrap)
         return -ENOMEM;
     cJSON_AddItemReferenceToObject(wrap, "labels", doc);
-    int r = json_get_labels(wrap, "labels", "", 1024, 1024, &inv->labels[i], &inv->nlabels[i],
-                            &err);
+    int r =
+        json_get_labels(wrap, "labels", "", 1024, 1024, &inv->labels[i], &inv->nlabels[i], &err);
     cJSON_Delete(wrap);
     return r == -ENOMEM ? r : 0;
 }
@@ -327,8 +327,7 @@ out:
 }
 
 int inventory_apply_snapshot(struct inventory *inv, const char *center,
-                             const struct feed_snapshot *snap, int64_t now,
-                             struct json_error *err)
+                             const struct feed_snapshot *snap, int64_t now, struct json_error *err)
 {
     int r = inventory_refresh(inv);
     if (r < 0)
@@ -353,8 +352,8 @@ int inventory_apply_snapshot(struct inventory *inv, const char *center,
             }
         }
         if (config_rate(inv->cfg, ps->currency) < 0) {
-            r = json_fail(err, prefix, "currency",
-                          "no exchange rate to CNY is configured for %s", ps->currency);
+            r = json_fail(err, prefix, "currency", "no exchange rate to CNY is configured for %s",
+                          ps->currency);
             goto out;
         }
         p->total = ps->total;

@@ -20,23 +20,23 @@
 #include "store.h"
 
 struct inventory {
-    struct store *st;              /* borrowed */
-    const struct config *cfg;      /* borrowed */
+    struct store *st;         /* borrowed */
+    const struct config *cfg; /* borrowed */
     bool loaded;
-    struct catalog catalog;        /* owned */
-    struct region *regions;        /* owned */
+    struct catalog catalog; /* owned */
+    struct region *regions; /* owned */
     size_t nregions;
-    struct latency_row *latency;   /* owned */
+    struct latency_row *latency; /* owned */
     size_t nlatency;
-    struct center_row *centers;    /* owned */
+    struct center_row *centers; /* owned */
     size_t ncenters;
-    size_t *center_region;         /* owned; index into regions per center (nregions if none) */
-    cJSON **center_labels;         /* owned; parsed labels_json per center */
-    struct label **labels;         /* owned; label arrays borrowing center_labels */
+    size_t *center_region; /* owned; index into regions per center (nregions if none) */
+    cJSON **center_labels; /* owned; parsed labels_json per center */
+    struct label **labels; /* owned; label arrays borrowing center_labels */
     size_t *nlabels;
-    struct pool_row *pools;        /* owned */
+    struct pool_row *pools; /* owned */
     size_t npools;
-    size_t *pool_center;           /* owned; index into centers per pool */
+    size_t *pool_center; /* owned; index into centers per pool */
 };
 
 /* The routing core's inputs for one origin; arrays owned, strings borrowed from the inventory. */
@@ -45,8 +45,8 @@ struct route_input {
     size_t ncenters;
     struct route_pool *pools;
     size_t npools;
-    const struct pool_row **rows;  /* the stored pool behind each route_pool */
-    double *price_cny;             /* per pool, converted */
+    const struct pool_row **rows; /* the stored pool behind each route_pool */
+    double *price_cny;            /* per pool, converted */
 };
 
 void inventory_init(struct inventory *inv, struct store *st, const struct config *cfg);
@@ -73,7 +73,8 @@ void route_input_free(struct route_input *in);
 /* Whether a pool's snapshot is older than its center's staleness limit at now. */
 bool inventory_pool_stale(const struct inventory *inv, const struct pool_row *p, int64_t now);
 
-/* The staleness limit of a center: its own, else 3 x its shortest pull interval, else the default. */
+/* The staleness limit of a center: its own, else 3 x its shortest pull interval, else the default.
+ */
 long inventory_staleness_s(const struct inventory *inv, const struct center_row *c);
 
 /*
@@ -82,7 +83,6 @@ long inventory_staleness_s(const struct inventory *inv, const struct center_row 
  * transaction. Returns 0, -EINVAL with *err naming the pool field, or -errno.
  */
 int inventory_apply_snapshot(struct inventory *inv, const char *center,
-                             const struct feed_snapshot *snap, int64_t now,
-                             struct json_error *err);
+                             const struct feed_snapshot *snap, int64_t now, struct json_error *err);
 
 #endif

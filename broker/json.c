@@ -63,8 +63,8 @@ int json_parse_object(const char *text, size_t len, cJSON **ret, struct json_err
         return json_fail(err, "", NULL, "malformed JSON near byte %zu", off);
     }
     /* Only white space may follow the value. */
-    while (end && end < text + len && (*end == ' ' || *end == '\n' || *end == '\r' ||
-                                       *end == '\t' || *end == '\0'))
+    while (end && end < text + len &&
+           (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t' || *end == '\0'))
         end++;
     if (end && end < text + len) {
         cJSON_Delete(doc);
@@ -162,8 +162,8 @@ int json_get_number(const cJSON *obj, const char *key, const char *prefix, bool 
     return 0;
 }
 
-int json_get_long(const cJSON *obj, const char *key, const char *prefix, bool required,
-                  long min, long max, long *ret, bool *present, struct json_error *err)
+int json_get_long(const cJSON *obj, const char *key, const char *prefix, bool required, long min,
+                  long max, long *ret, bool *present, struct json_error *err)
 {
     const cJSON *v = member(obj, key, present);
     if (!v)
@@ -179,8 +179,8 @@ int json_get_long(const cJSON *obj, const char *key, const char *prefix, bool re
     return 0;
 }
 
-int json_get_bool(const cJSON *obj, const char *key, const char *prefix, bool required,
-                  bool *ret, bool *present, struct json_error *err)
+int json_get_bool(const cJSON *obj, const char *key, const char *prefix, bool required, bool *ret,
+                  bool *present, struct json_error *err)
 {
     const cJSON *v = member(obj, key, present);
     if (!v)

@@ -43,10 +43,10 @@ int json_get_string(const cJSON *obj, const char *key, const char *prefix, bool 
                     size_t maxlen, const char **ret, bool *present, struct json_error *err);
 int json_get_number(const cJSON *obj, const char *key, const char *prefix, bool required,
                     double min, double max, double *ret, bool *present, struct json_error *err);
-int json_get_long(const cJSON *obj, const char *key, const char *prefix, bool required,
-                  long min, long max, long *ret, bool *present, struct json_error *err);
-int json_get_bool(const cJSON *obj, const char *key, const char *prefix, bool required,
-                  bool *ret, bool *present, struct json_error *err);
+int json_get_long(const cJSON *obj, const char *key, const char *prefix, bool required, long min,
+                  long max, long *ret, bool *present, struct json_error *err);
+int json_get_bool(const cJSON *obj, const char *key, const char *prefix, bool required, bool *ret,
+                  bool *present, struct json_error *err);
 
 /*
  * An array of strings (at most maxn, each 1..maxlen bytes) as a malloc'ed array

@@ -9,10 +9,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const request_fields[] = {
-    "precision", "cards", "pflops", "hours", "origin", "max_latency_ms",
-    "max_price_per_card_hour", "min_memory_gib", "domestic_only", "regions_allowed",
-    "regions_denied", "labels", "gang", "vouchers", "weights", "hold_seconds", "dry_run", NULL};
+static const char *const request_fields[] = {"precision",
+                                             "cards",
+                                             "pflops",
+                                             "hours",
+                                             "origin",
+                                             "max_latency_ms",
+                                             "max_price_per_card_hour",
+                                             "min_memory_gib",
+                                             "domestic_only",
+                                             "regions_allowed",
+                                             "regions_denied",
+                                             "labels",
+                                             "gang",
+                                             "vouchers",
+                                             "weights",
+                                             "hold_seconds",
+                                             "dry_run",
+                                             NULL};
 
 static const char *const weight_fields[] = {"cost", "latency", "balance", NULL};
 
@@ -31,8 +45,7 @@ static int parse_weights(const cJSON *doc, struct route_request *rr, struct json
     /* A request's weights replace the defaults whole: a term left out weighs 0. */
     struct weights v = {0, 0, 0};
     if ((r = json_get_number(w, "cost", "/weights", false, 0, 1e6, &v.cost, NULL, err)) < 0 ||
-        (r = json_get_number(w, "latency", "/weights", false, 0, 1e6, &v.latency, NULL, err)) <
-            0 ||
+        (r = json_get_number(w, "latency", "/weights", false, 0, 1e6, &v.latency, NULL, err)) < 0 ||
         (r = json_get_number(w, "balance", "/weights", false, 0, 1e6, &v.balance, NULL, err)) < 0)
         return r;
     if (!weights_valid(&v))
@@ -71,8 +84,9 @@ int request_parse(const char *body, size_t len, struct placement_request *ret,
                              &has_pflops, err)) < 0)
         goto fail;
     if (has_cards == has_pflops) {
-        r = json_fail(err, "", "cards", has_cards ? "give cards or pflops, not both"
-                                                  : "either cards or pflops is required");
+        r = json_fail(err, "", "cards",
+                      has_cards ? "give cards or pflops, not both"
+                                : "either cards or pflops is required");
         goto fail;
     }
     if (!has_cards)
@@ -110,8 +124,8 @@ int request_parse(const char *body, size_t len, struct placement_request *ret,
     rr->gang = true;
     req.hold_seconds = REQUEST_DEFAULT_HOLD_S;
     if ((r = json_get_bool(doc, "gang", "", false, &rr->gang, NULL, err)) < 0 ||
-        (r = json_get_long(doc, "hold_seconds", "", false, 1, REQUEST_MAX_HOLD_S,
-                           &req.hold_seconds, NULL, err)) < 0 ||
+        (r = json_get_long(doc, "hold_seconds", "", false, 1, REQUEST_MAX_HOLD_S, &req.hold_seconds,
+                           NULL, err)) < 0 ||
         (r = json_get_bool(doc, "dry_run", "", false, &req.dry_run, NULL, err)) < 0)
         goto fail;
     if ((r = parse_weights(doc, rr, err)) < 0)

@@ -15,17 +15,17 @@
 
 #define REQUEST_DEFAULT_HOLD_S 300
 #define REQUEST_MAX_HOLD_S 86400
-#define REQUEST_MAX_LIST 64   /* regions, vouchers, labels */
+#define REQUEST_MAX_LIST 64 /* regions, vouchers, labels */
 
 struct placement_request {
     struct route_request route;
-    const char *origin;          /* borrowed from doc */
-    const char **vouchers;       /* owned array of strings borrowed from doc */
+    const char *origin;    /* borrowed from doc */
+    const char **vouchers; /* owned array of strings borrowed from doc */
     size_t nvouchers;
     long hold_seconds;
     bool dry_run;
-    cJSON *doc;                  /* owned: the parsed body, which the strings point into */
-    const char **allowed;        /* owned arrays behind route.regions_* and labels */
+    cJSON *doc;           /* owned: the parsed body, which the strings point into */
+    const char **allowed; /* owned arrays behind route.regions_* and labels */
     const char **denied;
     struct label *labels;
 };

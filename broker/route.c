@@ -76,8 +76,8 @@ static double voucher_subsidy(const struct route_voucher *v, double list_total)
 
 /* The best applicable voucher for one candidate: largest subsidy, then lower id. */
 static int best_voucher(const struct route_voucher *vouchers, size_t nvouchers,
-                        const struct route_center *c, const struct route_pool *p,
-                        double list_total, double *ret_subsidy)
+                        const struct route_center *c, const struct route_pool *p, double list_total,
+                        double *ret_subsidy)
 {
     int best = -1;
     double best_s = 0;
@@ -209,10 +209,9 @@ static void apply_voucher(const struct route_center *centers, const struct route
         }
         if (total > vouchers[v].balance)
             total = vouchers[v].balance;
-        if (total > PRICE_EPSILON &&
-            (best < 0 || total > best_total + PRICE_EPSILON ||
-             (fabs(total - best_total) <= PRICE_EPSILON &&
-              strcmp(vouchers[v].id, vouchers[best].id) < 0))) {
+        if (total > PRICE_EPSILON && (best < 0 || total > best_total + PRICE_EPSILON ||
+                                      (fabs(total - best_total) <= PRICE_EPSILON &&
+                                       strcmp(vouchers[v].id, vouchers[best].id) < 0))) {
             best = (int)v;
             best_total = total;
         }
@@ -273,8 +272,7 @@ static int split(const struct route_request *req, const struct route_pool *pools
 
 int route_decide(const struct route_request *req, const struct route_center *centers,
                  size_t ncenters, const struct route_pool *pools, size_t npools,
-                 const struct route_voucher *vouchers, size_t nvouchers,
-                 struct route_result *ret)
+                 const struct route_voucher *vouchers, size_t nvouchers, struct route_result *ret)
 {
     struct route_result res = {.voucher = -1};
     long *center_total = NULL, *center_used = NULL;
@@ -315,13 +313,13 @@ int route_decide(const struct route_request *req, const struct route_center *cen
         cand->rank = -1;
         cand->voucher = -1;
         cand->available = pool_available(p);
-        cand->cards = req->cards > 0 ? req->cards
-                                     : route_cards_for_pflops(req->pflops,
-                                                              p->tflops[req->precision]);
+        cand->cards = req->cards > 0
+                          ? req->cards
+                          : route_cards_for_pflops(req->pflops, p->tflops[req->precision]);
         if (cand->cards > 0) {
             cand->list_total = p->price * (double)cand->cards * req->hours;
-            cand->voucher = best_voucher(vouchers, nvouchers, c, p, cand->list_total,
-                                         &cand->subsidy);
+            cand->voucher =
+                best_voucher(vouchers, nvouchers, c, p, cand->list_total, &cand->subsidy);
             cand->effective_total = cand->list_total - cand->subsidy;
         }
         cand->reason = filter(req, c, p, cand);
@@ -329,8 +327,8 @@ int route_decide(const struct route_request *req, const struct route_center *cen
             res.reasons[cand->reason]++;
             continue;
         }
-        long placed_here = req->gang || cand->available >= cand->cards ? cand->cards
-                                                                        : cand->available;
+        long placed_here =
+            req->gang || cand->available >= cand->cards ? cand->cards : cand->available;
         long total = center_total[p->center];
         cand->util_after =
             total > 0 ? (double)(center_used[p->center] + placed_here) / (double)total : 1.0;

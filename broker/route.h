@@ -30,30 +30,30 @@ struct route_center {
     enum center_status status;
     const struct label *labels; /* borrowed */
     size_t nlabels;
-    double rtt_ms;      /* from the request's origin to this center's region */
+    double rtt_ms; /* from the request's origin to this center's region */
     enum rtt_source rtt_source;
 };
 
 struct route_pool {
-    size_t center;       /* index into the centers array */
-    const char *model;   /* borrowed; canonical catalog name when known */
+    size_t center;     /* index into the centers array */
+    const char *model; /* borrowed; canonical catalog name when known */
     bool domestic;
     double memory_gib;
     double tflops[PREC_COUNT]; /* dense peak per precision; 0 = unsupported */
     long total;
-    long free;           /* as the feed said */
+    long free; /* as the feed said */
     long largest_block;
-    long held;           /* cards in live holds on this pool */
+    long held;             /* cards in live holds on this pool */
     long confirmed_unseen; /* cards confirmed after the feed's observed_at */
-    double price;        /* list price per card-hour, CNY */
-    bool stale;          /* the feed is older than the center's staleness limit */
+    double price;          /* list price per card-hour, CNY */
+    bool stale;            /* the feed is older than the center's staleness limit */
 };
 
 struct route_voucher {
-    const char *id;      /* borrowed */
-    double rate;         /* share of the list total it pays, (0, 1] */
-    double balance;      /* CNY left */
-    bool usable;         /* valid now, owned by the requesting tenant */
+    const char *id;             /* borrowed */
+    double rate;                /* share of the list total it pays, (0, 1] */
+    double balance;             /* CNY left */
+    bool usable;                /* valid now, owned by the requesting tenant */
     const char *const *centers; /* borrowed; eligible centers, none = any */
     size_t ncenters;
     const char *const *regions; /* borrowed; eligible regions, none = any */
@@ -63,20 +63,20 @@ struct route_voucher {
 
 struct route_request {
     enum precision precision;
-    long cards;          /* > 0, or 0 when pflops is used */
-    double pflops;       /* > 0 when cards is 0 */
+    long cards;    /* > 0, or 0 when pflops is used */
+    double pflops; /* > 0 when cards is 0 */
     double hours;
-    double max_latency_ms;  /* < 0: no limit */
-    double max_price;       /* per card-hour after subsidy, CNY; < 0: no limit */
-    double min_memory_gib;  /* 0: no limit */
+    double max_latency_ms; /* < 0: no limit */
+    double max_price;      /* per card-hour after subsidy, CNY; < 0: no limit */
+    double min_memory_gib; /* 0: no limit */
     bool domestic_only;
     const char *const *regions_allowed; /* borrowed; none = all */
     size_t nallowed;
-    const char *const *regions_denied;  /* borrowed */
+    const char *const *regions_denied; /* borrowed */
     size_t ndenied;
-    const struct label *labels;         /* borrowed; all must match */
+    const struct label *labels; /* borrowed; all must match */
     size_t nlabels;
-    bool gang;           /* all cards in one pool */
+    bool gang; /* all cards in one pool */
     struct weights weights;
 };
 
@@ -87,23 +87,23 @@ struct route_terms {
 };
 
 struct route_candidate {
-    size_t pool;         /* index into the pools array */
-    enum reject reason;  /* REJECT_NONE when eligible */
-    long cards;          /* cards this pool would need for the whole request */
-    long available;      /* free - held - confirmed_unseen, at least 0 */
-    double list_total;   /* price * cards * hours */
-    double subsidy;      /* from the best applicable voucher */
+    size_t pool;        /* index into the pools array */
+    enum reject reason; /* REJECT_NONE when eligible */
+    long cards;         /* cards this pool would need for the whole request */
+    long available;     /* free - held - confirmed_unseen, at least 0 */
+    double list_total;  /* price * cards * hours */
+    double subsidy;     /* from the best applicable voucher */
     double effective_total;
-    int voucher;         /* index into vouchers, or -1 */
-    double util_after;   /* the center's used fraction after this placement */
+    int voucher;              /* index into vouchers, or -1 */
+    double util_after;        /* the center's used fraction after this placement */
     struct route_terms terms; /* unweighted; valid when eligible */
-    double score;        /* valid when eligible */
-    int rank;            /* 0 = best eligible; -1 when rejected */
+    double score;             /* valid when eligible */
+    int rank;                 /* 0 = best eligible; -1 when rejected */
     bool chosen;
 };
 
 struct route_piece {
-    size_t candidate;    /* index into candidates */
+    size_t candidate; /* index into candidates */
     long cards;
     double list_total;
     double subsidy;
@@ -113,13 +113,13 @@ struct route_piece {
 struct route_result {
     struct route_candidate *candidates; /* owned; one per pool, in pool order */
     size_t ncandidates;
-    size_t *ranked;      /* owned; eligible candidate indices, best first */
+    size_t *ranked; /* owned; eligible candidate indices, best first */
     size_t neligible;
     struct route_piece *pieces; /* owned; empty when nothing fits */
     size_t npieces;
     bool placed;
-    int voucher;         /* voucher applied to the placement, or -1 */
-    long cards;          /* cards placed over all pieces */
+    int voucher; /* voucher applied to the placement, or -1 */
+    long cards;  /* cards placed over all pieces */
     double list_total;
     double subsidy;
     double effective_total;
@@ -141,8 +141,7 @@ long route_cards_for_pflops(double pflops, double tflops);
  */
 int route_decide(const struct route_request *req, const struct route_center *centers,
                  size_t ncenters, const struct route_pool *pools, size_t npools,
-                 const struct route_voucher *vouchers, size_t nvouchers,
-                 struct route_result *ret);
+                 const struct route_voucher *vouchers, size_t nvouchers, struct route_result *ret);
 
 /* Frees what route_decide allocated and zeroes *r. NULL is a no-op. */
 void route_result_free(struct route_result *r);

@@ -171,9 +171,8 @@ int store_open(const char *path, struct store **ret, char *errbuf, size_t errlen
         snprintf(errbuf, errlen, "out of memory");
         return -ENOMEM;
     }
-    int rc = sqlite3_open_v2(path, &st->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         snprintf(errbuf, errlen, "cannot open database %s: %s", path,
                  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
@@ -182,9 +181,9 @@ int store_open(const char *path, struct store **ret, char *errbuf, size_t errlen
     }
     sqlite3_busy_timeout(st->db, 2000);
     /* WAL with synchronous=FULL: a commit is on disk before we answer. */
-    static const char *const pragmas[] = {
-        "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
-        "PRAGMA temp_store=MEMORY", NULL};
+    static const char *const pragmas[] = {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                                          "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY",
+                                          NULL};
     for (size_t i = 0; pragmas[i]; i++) {
         char *msg = NULL;
         rc = sqlite3_exec(st->db, pragmas[i], NULL, NULL, &msg);
@@ -357,8 +356,9 @@ int store_latency_load(struct store *st, struct latency_row **ret, size_t *ret_n
     sqlite3_stmt *s;
     struct latency_row *rows = NULL;
     size_t n = 0, cap = 0;
-    int rc, r = prep(st, "SELECT a, b, rtt_ms, source, note, updated_at FROM latency "
-                         "ORDER BY a, b",
+    int rc, r = prep(st,
+                     "SELECT a, b, rtt_ms, source, note, updated_at FROM latency "
+                     "ORDER BY a, b",
                      &s);
     if (r < 0)
         return r;
@@ -418,8 +418,7 @@ int store_token_add(struct store *st, const char *hash, enum role role, const ch
                     int64_t now)
 {
     sqlite3_stmt *s;
-    int r = prep(st,
-                 "INSERT INTO tokens (hash, role, subject, created_at) VALUES (?1, ?2, ?3, ?4)",
+    int r = prep(st, "INSERT INTO tokens (hash, role, subject, created_at) VALUES (?1, ?2, ?3, ?4)",
                  &s);
     if (r < 0)
         return r;
@@ -574,8 +573,7 @@ static struct center_row *center_find(struct center_row *rows, size_t n, const c
     return NULL;
 }
 
-int store_centers_load(struct store *st, const char *id, struct center_row **ret,
-                       size_t *ret_n)
+int store_centers_load(struct store *st, const char *id, struct center_row **ret, size_t *ret_n)
 {
     sqlite3_stmt *s = NULL;
     struct center_row *rows = NULL;
@@ -662,8 +660,7 @@ out:
     return 0;
 }
 
-int store_feed_result(struct store *st, const char *center, int idx, int64_t now,
-                      const char *error)
+int store_feed_result(struct store *st, const char *center, int idx, int64_t now, const char *error)
 {
     sqlite3_stmt *s;
     int r = prep(st,
@@ -683,8 +680,7 @@ int store_feed_result(struct store *st, const char *center, int idx, int64_t now
 
 /* ---- pools ---- */
 
-int store_pools_replace(struct store *st, const char *center, const struct pool_row *rows,
-                        size_t n)
+int store_pools_replace(struct store *st, const char *center, const struct pool_row *rows, size_t n)
 {
     sqlite3_stmt *s;
     int r = prep(st, "DELETE FROM pools WHERE center = ?1", &s);
@@ -738,8 +734,7 @@ void store_pools_free(struct pool_row *rows, size_t n)
     free(rows);
 }
 
-int store_pools_load(struct store *st, const char *center, struct pool_row **ret,
-                     size_t *ret_n)
+int store_pools_load(struct store *st, const char *center, struct pool_row **ret, size_t *ret_n)
 {
     sqlite3_stmt *s;
     struct pool_row *rows = NULL;
@@ -765,12 +760,10 @@ int store_pools_load(struct store *st, const char *center, struct pool_row **ret
         p->free = (long)sqlite3_column_int64(s, 3);
         p->largest_block = (long)sqlite3_column_int64(s, 4);
         p->price = sqlite3_column_double(s, 5);
-        p->spot_price = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1
-                                                                 : sqlite3_column_double(s, 6);
+        p->spot_price = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1 : sqlite3_column_double(s, 6);
         col_copy(s, 7, p->currency, sizeof(p->currency));
         col_copy(s, 8, p->vendor, sizeof(p->vendor));
-        p->memory_gib = sqlite3_column_type(s, 9) == SQLITE_NULL ? -1
-                                                                 : sqlite3_column_double(s, 9);
+        p->memory_gib = sqlite3_column_type(s, 9) == SQLITE_NULL ? -1 : sqlite3_column_double(s, 9);
         p->domestic = sqlite3_column_type(s, 10) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 10);
         p->tflops_json = col_dup(s, 11, &oom);
         p->observed_at = sqlite3_column_int64(s, 12);
@@ -1146,8 +1139,8 @@ static int pieces_load(struct store *st, struct placement_row *p)
     return rc == SQLITE_DONE ? 0 : (errno_of(rc) ? errno_of(rc) : -EIO);
 }
 
-static int placement_query_one(struct store *st, const char *where, const char *a,
-                               const char *b, struct placement_row *ret)
+static int placement_query_one(struct store *st, const char *where, const char *a, const char *b,
+                               struct placement_row *ret)
 {
     sqlite3_stmt *s;
     char sql[512];
@@ -1179,8 +1172,7 @@ int store_placement_get(struct store *st, const char *id, struct placement_row *
 int store_placement_by_key(struct store *st, const char *tenant, const char *key,
                            struct placement_row *ret)
 {
-    return placement_query_one(st, "WHERE tenant = ?1 AND idempotency_key = ?2", tenant, key,
-                               ret);
+    return placement_query_one(st, "WHERE tenant = ?1 AND idempotency_key = ?2", tenant, key, ret);
 }
 
 void store_placement_free(struct placement_row *p)
@@ -1206,8 +1198,10 @@ int store_placements_list(struct store *st, const char *tenant, long limit,
     char sql[512];
     struct placement_row *rows = NULL;
     size_t n = 0, cap = 0;
-    snprintf(sql, sizeof(sql), "%sWHERE ?1 IS NULL OR tenant = ?1 "
-             "ORDER BY created_at DESC, rowid DESC LIMIT ?2", placement_cols);
+    snprintf(sql, sizeof(sql),
+             "%sWHERE ?1 IS NULL OR tenant = ?1 "
+             "ORDER BY created_at DESC, rowid DESC LIMIT ?2",
+             placement_cols);
     int rc, r = prep(st, sql, &s);
     if (r < 0)
         return r;
@@ -1234,8 +1228,8 @@ int store_placements_list(struct store *st, const char *tenant, long limit,
     return 0;
 }
 
-int store_placement_transition(struct store *st, const char *id, const char *from,
-                               const char *to, int64_t now)
+int store_placement_transition(struct store *st, const char *id, const char *from, const char *to,
+                               int64_t now)
 {
     sqlite3_stmt *s;
     int r = prep(st,

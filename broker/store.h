@@ -22,7 +22,7 @@ struct region {
     char city[128];
     double lat;
     double lon;
-    char hub[64];            /* "" when none */
+    char hub[64]; /* "" when none */
 };
 
 struct latency_row {
@@ -37,13 +37,13 @@ struct latency_row {
 struct feed_config {
     int idx;
     char adapter[32];
-    char mode[8];            /* "push" | "pull" */
-    char *url;               /* owned; NULL for push */
+    char mode[8]; /* "push" | "pull" */
+    char *url;    /* owned; NULL for push */
     long interval_s;
-    char *options_json;      /* owned; "{}" when none */
-    int64_t last_success;    /* 0 = never */
-    int64_t last_error_at;   /* 0 = never */
-    char *last_error;        /* owned; NULL when none */
+    char *options_json;    /* owned; "{}" when none */
+    int64_t last_success;  /* 0 = never */
+    int64_t last_error_at; /* 0 = never */
+    char *last_error;      /* owned; NULL when none */
 };
 
 struct center_row {
@@ -52,7 +52,7 @@ struct center_row {
     char operator_id[65];
     char region[65];
     enum center_status status;
-    char *labels_json;       /* owned; a JSON object of strings */
+    char *labels_json; /* owned; a JSON object of strings */
     long staleness_s;
     int64_t created_at;
     int64_t updated_at;
@@ -66,21 +66,21 @@ struct pool_row {
     long total;
     long free;
     long largest_block;
-    double price;            /* per card-hour in currency */
-    double spot_price;       /* < 0 when none */
+    double price;      /* per card-hour in currency */
+    double spot_price; /* < 0 when none */
     char currency[4];
-    char vendor[32];         /* "" when not stated */
-    double memory_gib;       /* < 0 when not stated */
-    int domestic;            /* -1 when not stated */
-    char *tflops_json;       /* owned; NULL when not stated */
+    char vendor[32];   /* "" when not stated */
+    double memory_gib; /* < 0 when not stated */
+    int domestic;      /* -1 when not stated */
+    char *tflops_json; /* owned; NULL when not stated */
     int64_t observed_at;
 };
 
 struct pool_usage {
     char center[65];
     char model[64];
-    long held;               /* cards in live holds */
-    long confirmed_unseen;   /* cards confirmed after the pool's observed_at */
+    long held;             /* cards in live holds */
+    long confirmed_unseen; /* cards confirmed after the pool's observed_at */
 };
 
 struct voucher_row {
@@ -92,7 +92,7 @@ struct voucher_row {
     double balance;
     int64_t valid_from;
     int64_t valid_until;
-    char *eligible_json;     /* owned */
+    char *eligible_json; /* owned */
     int64_t created_at;
 };
 
@@ -100,8 +100,8 @@ struct decision_row {
     char id[40];
     char tenant[65];
     int64_t at;
-    char outcome[16];        /* placed | quoted | unplaceable */
-    char *record;            /* owned JSON text */
+    char outcome[16]; /* placed | quoted | unplaceable */
+    char *record;     /* owned JSON text */
 };
 
 struct piece_row {
@@ -118,15 +118,15 @@ struct piece_row {
 struct placement_row {
     char id[40];
     char tenant[65];
-    char state[12];          /* held | confirmed | released | expired */
+    char state[12]; /* held | confirmed | released | expired */
     char decision_id[40];
     int64_t created_at;
     int64_t expires_at;
-    int64_t confirmed_at;    /* 0 when not */
-    int64_t ended_at;        /* 0 when not */
+    int64_t confirmed_at; /* 0 when not */
+    int64_t ended_at;     /* 0 when not */
     double hours;
     char precision[8];
-    char voucher[65];        /* "" when none */
+    char voucher[65]; /* "" when none */
     char currency[4];
     double list_total;
     double subsidy;
@@ -173,8 +173,7 @@ int store_center_update(struct store *st, const struct center_row *c);
 /* Deletes the center with its feeds and pools; -ENOENT. */
 int store_center_delete(struct store *st, const char *id);
 /* All centers (id NULL) or one (-ENOENT when missing), with feeds. */
-int store_centers_load(struct store *st, const char *id, struct center_row **ret,
-                       size_t *ret_n);
+int store_centers_load(struct store *st, const char *id, struct center_row **ret, size_t *ret_n);
 void store_centers_free(struct center_row *rows, size_t n);
 /* Records a feed's outcome: error NULL for success. */
 int store_feed_result(struct store *st, const char *center, int idx, int64_t now,
@@ -184,8 +183,7 @@ int store_feed_result(struct store *st, const char *center, int idx, int64_t now
 int store_pools_replace(struct store *st, const char *center, const struct pool_row *rows,
                         size_t n);
 /* Every pool of every center, or of one center when center is not NULL. */
-int store_pools_load(struct store *st, const char *center, struct pool_row **ret,
-                     size_t *ret_n);
+int store_pools_load(struct store *st, const char *center, struct pool_row **ret, size_t *ret_n);
 void store_pools_free(struct pool_row *rows, size_t n);
 
 /* Cards held (live at now) and confirmed-but-unseen per pool. */
@@ -214,8 +212,8 @@ int store_placement_by_key(struct store *st, const char *tenant, const char *key
 int store_placements_list(struct store *st, const char *tenant, long limit,
                           struct placement_row **ret, size_t *ret_n);
 /* Moves a placement from one state to another; -ESTALE when it is not in `from`. */
-int store_placement_transition(struct store *st, const char *id, const char *from,
-                               const char *to, int64_t now);
+int store_placement_transition(struct store *st, const char *id, const char *from, const char *to,
+                               int64_t now);
 void store_placement_free(struct placement_row *p);
 void store_placements_free(struct placement_row *rows, size_t n);
 

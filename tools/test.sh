@@ -37,8 +37,24 @@ run_suite() { # name builddir meson-setup-args...
 }
 
 run_suite "gcc" build
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 CC=clang run_suite "clang asan+ubsan" build-asan -Db_sanitize=address,undefined \
   -Db_lundef=false -Dbuildtype=debug
+
+# The README's first command, end to end, on a scratch database and a free port.
+echo "== README demo command"
+demo_db=$(mktemp -u /tmp/suanwang-demo.XXXXXX.db)
+if out=$(bash tools/demo.sh --once --port 0 --db "$demo_db" 2>&1) &&
+  echo "$out" | grep -q '^\*' && echo "$out" | grep -q 'Runner-up'; then
+  echo "ok - tools/demo.sh routes a request and explains it"
+  passed=$((passed + 1))
+else
+  echo "$out"
+  echo "not ok - tools/demo.sh"
+  failed=$((failed + 1))
+fi
+rm -f "$demo_db" "$demo_db"-wal "$demo_db"-shm
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

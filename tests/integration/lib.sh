@@ -41,6 +41,11 @@ ok() { # cond-status description
 }
 
 done_testing() {
+  if [ -n "$BROKER_PID" ] && kill -0 "$BROKER_PID" 2>/dev/null; then
+    stop_broker
+  fi
+  ! grep -qE 'runtime error|AddressSanitizer|LeakSanitizer' "$WORK/brokerd.log" 2>/dev/null
+  ok $? "brokerd logged no sanitizer report"
   echo "1..$T_COUNT"
   [ "$T_FAILED" -eq 0 ] || echo "# $T_FAILED of $T_COUNT failed"
   [ "$T_FAILED" -eq 0 ]

@@ -30,30 +30,49 @@ static void world(void)
 {
     memset(centers, 0, sizeof(centers));
     memset(pools, 0, sizeof(pools));
-    centers[0] = (struct route_center){"sh-a", "cn-shanghai", CENTER_ACTIVE, NULL, 0, 1.0,
-                                       RTT_CONFIGURED};
-    centers[1] = (struct route_center){"bj-b", "cn-beijing", CENTER_ACTIVE, &grade3, 1, 28.0,
-                                       RTT_MEASURED};
-    centers[2] = (struct route_center){"gy-c", "cn-guiyang", CENTER_ACTIVE, NULL, 0, 15.0,
-                                       RTT_ESTIMATED};
-    pools[0] = (struct route_pool){.center = 0, .model = "A100", .domestic = false,
-                                   .memory_gib = 80, .total = 100, .free = 40,
-                                   .largest_block = 8, .price = 10};
+    centers[0] =
+        (struct route_center){"sh-a", "cn-shanghai", CENTER_ACTIVE, NULL, 0, 1.0, RTT_CONFIGURED};
+    centers[1] =
+        (struct route_center){"bj-b", "cn-beijing", CENTER_ACTIVE, &grade3, 1, 28.0, RTT_MEASURED};
+    centers[2] =
+        (struct route_center){"gy-c", "cn-guiyang", CENTER_ACTIVE, NULL, 0, 15.0, RTT_ESTIMATED};
+    pools[0] = (struct route_pool){.center = 0,
+                                   .model = "A100",
+                                   .domestic = false,
+                                   .memory_gib = 80,
+                                   .total = 100,
+                                   .free = 40,
+                                   .largest_block = 8,
+                                   .price = 10};
     memcpy(pools[0].tflops, A100_TF, sizeof(A100_TF));
-    pools[1] = (struct route_pool){.center = 1, .model = "Ascend910B", .domestic = true,
-                                   .memory_gib = 64, .total = 200, .free = 150,
-                                   .largest_block = 8, .price = 8};
+    pools[1] = (struct route_pool){.center = 1,
+                                   .model = "Ascend910B",
+                                   .domestic = true,
+                                   .memory_gib = 64,
+                                   .total = 200,
+                                   .free = 150,
+                                   .largest_block = 8,
+                                   .price = 8};
     memcpy(pools[1].tflops, ASC_TF, sizeof(ASC_TF));
-    pools[2] = (struct route_pool){.center = 2, .model = "H800", .domestic = false,
-                                   .memory_gib = 80, .total = 64, .free = 64,
-                                   .largest_block = 8, .price = 25};
+    pools[2] = (struct route_pool){.center = 2,
+                                   .model = "H800",
+                                   .domestic = false,
+                                   .memory_gib = 80,
+                                   .total = 64,
+                                   .free = 64,
+                                   .largest_block = 8,
+                                   .price = 25};
     memcpy(pools[2].tflops, H800_TF, sizeof(H800_TF));
 }
 
 static struct route_request base_request(void)
 {
-    return (struct route_request){.precision = PREC_BF16, .cards = 16, .hours = 10,
-                                  .max_latency_ms = -1, .max_price = -1, .gang = true,
+    return (struct route_request){.precision = PREC_BF16,
+                                  .cards = 16,
+                                  .hours = 10,
+                                  .max_latency_ms = -1,
+                                  .max_price = -1,
+                                  .gang = true,
                                   .weights = weights_default};
 }
 
@@ -80,19 +99,66 @@ struct reject_case {
 
 static const char *only_bj[] = {"cn-beijing"};
 static const char *deny_sh[] = {"cn-shanghai"};
-static void m_inactive(struct route_request *q) { (void)q; centers[0].status = CENTER_DRAINING; }
-static void m_disabled(struct route_request *q) { (void)q; centers[0].status = CENTER_DISABLED; }
-static void m_stale(struct route_request *q) { (void)q; pools[0].stale = true; }
-static void m_allowed(struct route_request *q) { q->regions_allowed = only_bj; q->nallowed = 1; }
-static void m_denied(struct route_request *q) { q->regions_denied = deny_sh; q->ndenied = 1; }
-static void m_label(struct route_request *q) { q->labels = &grade3; q->nlabels = 1; }
-static void m_domestic(struct route_request *q) { q->domestic_only = true; }
-static void m_precision(struct route_request *q) { q->precision = PREC_FP8; }
-static void m_memory(struct route_request *q) { q->min_memory_gib = 96; }
-static void m_latency(struct route_request *q) { q->max_latency_ms = 10; }
-static void m_capacity(struct route_request *q) { q->cards = 41; }
-static void m_held(struct route_request *q) { (void)q; pools[0].held = 20; pools[0].confirmed_unseen = 5; }
-static void m_price(struct route_request *q) { q->max_price = 9.99; }
+static void m_inactive(struct route_request *q)
+{
+    (void)q;
+    centers[0].status = CENTER_DRAINING;
+}
+static void m_disabled(struct route_request *q)
+{
+    (void)q;
+    centers[0].status = CENTER_DISABLED;
+}
+static void m_stale(struct route_request *q)
+{
+    (void)q;
+    pools[0].stale = true;
+}
+static void m_allowed(struct route_request *q)
+{
+    q->regions_allowed = only_bj;
+    q->nallowed = 1;
+}
+static void m_denied(struct route_request *q)
+{
+    q->regions_denied = deny_sh;
+    q->ndenied = 1;
+}
+static void m_label(struct route_request *q)
+{
+    q->labels = &grade3;
+    q->nlabels = 1;
+}
+static void m_domestic(struct route_request *q)
+{
+    q->domestic_only = true;
+}
+static void m_precision(struct route_request *q)
+{
+    q->precision = PREC_FP8;
+}
+static void m_memory(struct route_request *q)
+{
+    q->min_memory_gib = 96;
+}
+static void m_latency(struct route_request *q)
+{
+    q->max_latency_ms = 10;
+}
+static void m_capacity(struct route_request *q)
+{
+    q->cards = 41;
+}
+static void m_held(struct route_request *q)
+{
+    (void)q;
+    pools[0].held = 20;
+    pools[0].confirmed_unseen = 5;
+}
+static void m_price(struct route_request *q)
+{
+    q->max_price = 9.99;
+}
 static void m_first_wins(struct route_request *q)
 {
     centers[0].status = CENTER_DISABLED; /* also stale and too small: inactive comes first */
@@ -297,13 +363,13 @@ static void test_pflops(void)
         double pflops, tflops;
         long want;
     } cases[] = {
-        {1.0, 312, 4},      /* 1000/312 = 3.21 -> 4 */
-        {0.312, 312, 1},    /* exactly 1 card despite rounding */
-        {0.624, 312, 2},    /* exactly 2 */
-        {1.0, 989.5, 2},    /* 1.0106 -> 2 */
-        {10, 989.5, 11},    /* 10.106 -> 11 */
-        {1.0, 0, 0},        /* unsupported */
-        {1e-6, 312, 1},     /* at least one card */
+        {1.0, 312, 4},   /* 1000/312 = 3.21 -> 4 */
+        {0.312, 312, 1}, /* exactly 1 card despite rounding */
+        {0.624, 312, 2}, /* exactly 2 */
+        {1.0, 989.5, 2}, /* 1.0106 -> 2 */
+        {10, 989.5, 11}, /* 10.106 -> 11 */
+        {1.0, 0, 0},     /* unsupported */
+        {1e-6, 312, 1},  /* at least one card */
         {1e6, 0.001, ROUTE_MAX_CARDS + 1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -342,8 +408,12 @@ static void test_vouchers(void)
     q.cards = 64;
     q.hours = 72;
     q.weights = (struct weights){1, 0, 0};
-    struct route_voucher v1 = {.id = "SH", .rate = 0.10, .balance = 50000, .usable = true,
-                               .centers = gy_id, .ncenters = 1};
+    struct route_voucher v1 = {.id = "SH",
+                               .rate = 0.10,
+                               .balance = 50000,
+                               .usable = true,
+                               .centers = gy_id,
+                               .ncenters = 1};
     route_decide(&q, centers, 3, pools, 3, &v1, 1, &r);
     CHECK_STR(chosen_center(&r), "gy-c", "only gy has 64 free");
     CHECK_NEAR(r.list_total, 131328.0, 1e-6, "list total 131328");
@@ -364,8 +434,8 @@ static void test_vouchers(void)
     route_decide(&q, centers, 3, pools, 3, &v1, 1, &r);
     CHECK_NEAR(r.subsidy, 0, 0, "unusable voucher gives nothing");
     route_result_free(&r);
-    struct route_voucher v2 = {.id = "R", .rate = 0.5, .balance = 1e9, .usable = true,
-                               .regions = sh, .nregions = 1};
+    struct route_voucher v2 = {
+        .id = "R", .rate = 0.5, .balance = 1e9, .usable = true, .regions = sh, .nregions = 1};
     route_decide(&q, centers, 3, pools, 3, &v2, 1, &r);
     CHECK_NEAR(r.subsidy, 0, 0, "region-limited voucher does not apply in Guiyang");
     route_result_free(&r);
@@ -373,8 +443,8 @@ static void test_vouchers(void)
     /* domestic_only voucher applies to the Ascend pool only. */
     world();
     q = base_request();
-    struct route_voucher v3 = {.id = "D", .rate = 0.3, .balance = 1e9, .usable = true,
-                               .domestic_only = true};
+    struct route_voucher v3 = {
+        .id = "D", .rate = 0.3, .balance = 1e9, .usable = true, .domestic_only = true};
     route_decide(&q, centers, 3, pools, 3, &v3, 1, &r);
     CHECK_NEAR(cand(&r, 1)->subsidy, 0.3 * 1280, 1e-9, "domestic voucher on Ascend");
     CHECK_NEAR(cand(&r, 0)->subsidy, 0, 0, "domestic voucher not on A100");
@@ -396,8 +466,8 @@ static void test_vouchers(void)
     world();
     q = base_request();
     q.weights = (struct weights){1, 0, 0};
-    struct route_voucher v4 = {.id = "G", .rate = 0.8, .balance = 1e9, .usable = true,
-                               .centers = gy_id, .ncenters = 1};
+    struct route_voucher v4 = {
+        .id = "G", .rate = 0.8, .balance = 1e9, .usable = true, .centers = gy_id, .ncenters = 1};
     route_decide(&q, centers, 3, pools, 3, &v4, 1, &r);
     CHECK_STR(chosen_center(&r), "gy-c", "80%% voucher makes H800 (800) cheapest");
     route_result_free(&r);
@@ -546,9 +616,12 @@ static void test_property(void)
     for (int n = 0; n < CASES; n++) {
         size_t nc = 1 + rnd() % MAXC, np = 1 + rnd() % MAXP;
         for (size_t i = 0; i < nc; i++) {
-            cs[i] = (struct route_center){ids[i], regions[rnd() % 4],
+            cs[i] = (struct route_center){ids[i],
+                                          regions[rnd() % 4],
                                           rnd() % 10 == 0 ? CENTER_DRAINING : CENTER_ACTIVE,
-                                          rnd() % 3 == 0 ? &lab : NULL, 0, urand() * 60,
+                                          rnd() % 3 == 0 ? &lab : NULL,
+                                          0,
+                                          urand() * 60,
                                           RTT_ESTIMATED};
             cs[i].nlabels = cs[i].labels ? 1 : 0;
         }
@@ -589,8 +662,8 @@ static void test_property(void)
             q.ndenied = 1;
         }
         q.gang = rnd() % 5 != 0;
-        struct route_voucher v = {.id = "V", .rate = urand(), .balance = urand() * 5000,
-                                  .usable = rnd() % 2 == 0};
+        struct route_voucher v = {
+            .id = "V", .rate = urand(), .balance = urand() * 5000, .usable = rnd() % 2 == 0};
         struct route_result r;
         if (route_decide(&q, cs, nc, ps, np, &v, 1, &r) != 0) {
             bad_filter++;
@@ -627,8 +700,7 @@ static void test_property(void)
     }
     CHECK(bad_filter == 0, "property: %d cases, no choice breaks a hard filter (%ld did)", CASES,
           bad_filter);
-    CHECK(better == 0, "property: no eligible candidate scores below the choice (%ld did)",
-          better);
+    CHECK(better == 0, "property: no eligible candidate scores below the choice (%ld did)", better);
     CHECK(split_over == 0, "property: placed cards equal the request (%ld differed)", split_over);
     CHECK(placed > CASES / 10 && placed < CASES, "property: a real mix of outcomes (%ld placed)",
           placed);
