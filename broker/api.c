@@ -129,6 +129,7 @@ static const struct {
     {ENOMEM, 503, "out-of-memory", "the broker is short of memory"},
     {EBUSY, 503, "busy", "the database is busy"},
     {ENOSPC, 507, "storage-full", "the database is full"},
+    {ERANGE, 409, "conflict", "the voucher balance is too low"},
 };
 
 void api_errno(struct api_reply *reply, int err, const char *what)

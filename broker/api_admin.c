@@ -376,7 +376,14 @@ void api_vouchers_create(struct api *api, const struct api_call *call, struct ap
     snprintf(v.issuer, sizeof(v.issuer), "%s", issuer);
     snprintf(v.tenant, sizeof(v.tenant), "%s", tenant);
     v.balance = v.amount;
-    r = store_voucher_insert(api->st, &v);
+    r = store_begin(api->st);
+    if (r == 0) {
+        r = store_voucher_insert(api->st, &v);
+        if (r == 0)
+            r = store_commit(api->st);
+        else
+            store_rollback(api->st);
+    }
     if (r == -EEXIST) {
         api_problem(reply, 409, "conflict", "voucher exists", "/id", "voucher '%s' exists", id);
         goto out;
@@ -425,8 +432,33 @@ void api_voucher_get(struct api *api, const struct api_call *call, struct api_re
         api_errno(reply, r, "voucher");
         return;
     }
-    api_json(reply, 200, voucher_json(&v));
+    cJSON *o = voucher_json(&v);
     free(v.eligible_json);
+    struct ledger_row *rows = NULL;
+    size_t n = 0;
+    r = store_voucher_ledger(api->st, call->params[0], &rows, &n);
+    if (r < 0) {
+        cJSON_Delete(o);
+        api_errno(reply, r, "voucher ledger");
+        return;
+    }
+    cJSON *ledger = cJSON_AddArrayToObject(o, "ledger");
+    for (size_t i = 0; i < n; i++) {
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddNumberToObject(m, "seq", (double)rows[i].seq);
+        api_add_time(m, "at", rows[i].at);
+        cJSON_AddStringToObject(m, "kind", rows[i].kind);
+        json_add_number(m, "amount", rows[i].amount);
+        json_add_number(m, "balance", rows[i].balance);
+        if (rows[i].placement[0])
+            cJSON_AddStringToObject(m, "placement", rows[i].placement);
+        else
+            cJSON_AddNullToObject(m, "placement");
+        cJSON_AddStringToObject(m, "note", rows[i].note);
+        cJSON_AddItemToArray(ledger, m);
+    }
+    free(rows);
+    api_json(reply, 200, o);
 }
 
 /* ---- adapters ---- */

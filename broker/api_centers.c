@@ -224,12 +224,10 @@ static cJSON *pool_json(struct api *api, const struct pool_row *p, const struct 
     return o;
 }
 
-cJSON *api_center_json(struct api *api, const struct center_row *c, int64_t now)
+/* A center as JSON, given the holds and confirmations per pool from store_pool_usage(). */
+static cJSON *center_json(struct api *api, const struct center_row *c, int64_t now,
+                          const struct pool_usage *usage, size_t nusage)
 {
-    struct pool_usage *usage = NULL;
-    size_t nusage = 0;
-    if (store_pool_usage(api->st, now, &usage, &nusage) < 0)
-        nusage = 0;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", c->id);
     cJSON_AddStringToObject(o, "name", c->name);
@@ -260,6 +258,16 @@ cJSON *api_center_json(struct api *api, const struct center_row *c, int64_t now)
         cJSON_AddItemToArray(pools, pool_json(api, p, u, now));
     }
     cJSON_AddBoolToObject(o, "stale", stale);
+    return o;
+}
+
+cJSON *api_center_json(struct api *api, const struct center_row *c, int64_t now)
+{
+    struct pool_usage *usage = NULL;
+    size_t nusage = 0;
+    if (store_pool_usage(api->st, now, &usage, &nusage) < 0)
+        return NULL;
+    cJSON *o = center_json(api, c, now, usage, nusage);
     free(usage);
     return o;
 }
@@ -271,10 +279,19 @@ void api_centers_list(struct api *api, const struct api_call *call, struct api_r
         api_errno(reply, r, "centers");
         return;
     }
+    struct pool_usage *usage = NULL;
+    size_t nusage = 0;
+    r = store_pool_usage(api->st, call->now, &usage, &nusage);
+    if (r < 0) {
+        api_errno(reply, r, "centers");
+        return;
+    }
     cJSON *o = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(o, "centers");
     for (size_t i = 0; i < api->inv->ncenters; i++)
-        cJSON_AddItemToArray(arr, api_center_json(api, &api->inv->centers[i], call->now));
+        cJSON_AddItemToArray(arr,
+                             center_json(api, &api->inv->centers[i], call->now, usage, nusage));
+    free(usage);
     api_json(reply, 200, o);
 }
 

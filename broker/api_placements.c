@@ -109,6 +109,7 @@ static cJSON *placement_json(const struct placement_row *p)
         const struct piece_row *pc = &p->pieces[i];
         cJSON *x = cJSON_CreateObject();
         cJSON_AddStringToObject(x, "center", pc->center);
+        cJSON_AddStringToObject(x, "region", pc->region);
         cJSON_AddStringToObject(x, "model", pc->model);
         cJSON_AddNumberToObject(x, "cards", (double)pc->cards);
         json_add_number(x, "price_per_card_hour", pc->price);
@@ -121,6 +122,7 @@ static cJSON *placement_json(const struct placement_row *p)
     json_add_number(o, "list_total", p->list_total);
     json_add_number(o, "subsidy", p->subsidy);
     json_add_number(o, "effective_total", p->effective_total);
+    json_add_number(o, "subsidy_refunded", p->refunded);
     if (p->voucher[0])
         cJSON_AddStringToObject(o, "voucher", p->voucher);
     else
@@ -158,6 +160,7 @@ static int placement_from(const struct decision_info *d, const char *id, const c
         const struct route_pool *rp = &d->in->pools[res->candidates[pc->candidate].pool];
         struct piece_row *x = &p->pieces[i];
         snprintf(x->center, sizeof(x->center), "%s", d->in->centers[rp->center].id);
+        snprintf(x->region, sizeof(x->region), "%s", d->in->centers[rp->center].region);
         snprintf(x->model, sizeof(x->model), "%s", rp->model);
         x->cards = pc->cards;
         x->price = rp->price;
@@ -413,6 +416,49 @@ void api_placements_list(struct api *api, const struct api_call *call, struct ap
     api_json(reply, 200, o);
 }
 
+/*
+ * The voucher side of a transition, inside its transaction. A confirm draws the
+ * quoted subsidy, capped by what the voucher has left and nothing once it has
+ * expired; releasing a confirmed placement refunds the subsidy of the unused
+ * hours pro rata: refund = drawn x max(0, 1 - hours since confirm / hours).
+ */
+static int settle_voucher(struct api *api, const struct placement_row *p, const char *to,
+                          int64_t now)
+{
+    if (!p->voucher[0] || !(p->subsidy > 0))
+        return 0;
+    if (strcmp(to, "confirmed") == 0) {
+        struct voucher_row v;
+        int r = store_voucher_get(api->st, p->voucher, &v);
+        if (r < 0)
+            return r;
+        free(v.eligible_json);
+        double draw = p->subsidy < v.balance ? p->subsidy : v.balance;
+        if (now < v.valid_from || now >= v.valid_until)
+            draw = 0;
+        if (draw > 0 && (r = store_voucher_move(api->st, p->voucher, "draw", -draw, p->id, now,
+                                                "confirm", NULL)) < 0)
+            return r;
+        if (draw != p->subsidy)
+            return store_placement_set_money(api->st, p->id, draw, 0);
+        return 0;
+    }
+    if (strcmp(to, "released") == 0 && strcmp(p->state, "confirmed") == 0) {
+        double used_h = (double)(now - p->confirmed_at) / 3.6e6;
+        double unused = p->hours > 0 ? 1 - used_h / p->hours : 0;
+        unused = unused < 0 ? 0 : (unused > 1 ? 1 : unused);
+        double refund = p->subsidy * unused;
+        if (!(refund > 0))
+            return 0;
+        int r = store_voucher_move(api->st, p->voucher, "refund", refund, p->id, now,
+                                   "release: unused hours", NULL);
+        if (r == 0)
+            r = store_placement_set_money(api->st, p->id, p->subsidy, refund);
+        return r;
+    }
+    return 0;
+}
+
 static void transition(struct api *api, const struct api_call *call, struct api_reply *reply,
                        const char *to)
 {
@@ -428,7 +474,15 @@ static void transition(struct api *api, const struct api_call *call, struct api_
         store_placement_free(&p);
         return;
     }
-    int r = store_placement_transition(api->st, p.id, from, to, call->now);
+    int r = store_begin(api->st);
+    if (r == 0)
+        r = settle_voucher(api, &p, to, call->now);
+    if (r == 0)
+        r = store_placement_transition(api->st, p.id, from, to, call->now);
+    if (r == 0)
+        r = store_commit(api->st);
+    else
+        store_rollback(api->st);
     store_placement_free(&p);
     if (r < 0) {
         api_errno(reply, r, "placement");

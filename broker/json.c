@@ -51,25 +51,98 @@ int json_fail(struct json_error *err, const char *prefix, const char *key, const
     return -EINVAL;
 }
 
+/*
+ * True when the text holds the escape \u0000. cJSON would decode it to a NUL
+ * that silently cuts the C string short; the parser rewrites it to \u0001 so
+ * the field's own check refuses the control character and names its pointer.
+ */
+static bool has_nul_escape(const char *text, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (text[i] != '\\')
+            continue;
+        if (text[i + 1] == 'u' && i + 5 < len && memcmp(text + i + 2, "0000", 4) == 0)
+            return true;
+        i++; /* skip the escaped character */
+    }
+    return false;
+}
+
+/* Offset of the first byte that breaks UTF-8 (overlong, surrogate, > U+10FFFF), or len. */
+static size_t utf8_invalid_at(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n;
+        unsigned cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return i;
+        }
+        for (size_t k = 1; k <= n; k++) {
+            if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return i;
+        i += n + 1;
+    }
+    return len;
+}
+
 int json_parse_object(const char *text, size_t len, cJSON **ret, struct json_error *err)
 {
     const char *end = NULL;
     if (!text || len == 0)
         return json_fail(err, "", NULL, "the body is empty; a JSON object is expected");
+    size_t bad = text ? utf8_invalid_at((const unsigned char *)text, len) : 0;
+    if (text && bad < len)
+        return json_fail(err, "", NULL, "the body is not valid UTF-8 (byte %zu)", bad);
+    char *copy = NULL;
+    if (has_nul_escape(text, len)) {
+        copy = malloc(len);
+        if (!copy)
+            return -ENOMEM;
+        memcpy(copy, text, len);
+        for (size_t i = 0; i + 5 < len; i++) {
+            if (copy[i] != '\\')
+                continue;
+            if (copy[i + 1] == 'u' && memcmp(copy + i + 2, "0000", 4) == 0)
+                copy[i + 5] = '1';
+            i++;
+        }
+        text = copy;
+    }
     cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!doc) {
         const char *at = cJSON_GetErrorPtr();
         size_t off = at && at >= text && at <= text + len ? (size_t)(at - text) : 0;
+        free(copy);
         return json_fail(err, "", NULL, "malformed JSON near byte %zu", off);
     }
     /* Only white space may follow the value. */
     while (end && end < text + len &&
            (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t' || *end == '\0'))
         end++;
-    if (end && end < text + len) {
+    size_t tail = end && end < text + len ? (size_t)(end - text) : len;
+    free(copy);
+    if (tail < len) {
         cJSON_Delete(doc);
-        return json_fail(err, "", NULL, "unexpected data after the JSON value at byte %zu",
-                         (size_t)(end - text));
+        return json_fail(err, "", NULL, "unexpected data after the JSON value at byte %zu", tail);
     }
     if (!cJSON_IsObject(doc)) {
         cJSON_Delete(doc);
@@ -85,6 +158,10 @@ int json_only(const cJSON *obj, const char *const *allowed, const char *prefix,
     const cJSON *it;
     cJSON_ArrayForEach(it, obj)
     {
+        for (const cJSON *prev = obj->child; prev && prev != it; prev = prev->next) {
+            if (prev->string && it->string && strcmp(prev->string, it->string) == 0)
+                return json_fail(err, prefix, it->string, "appears twice");
+        }
         bool ok = false;
         for (size_t i = 0; allowed[i]; i++) {
             if (it->string && strcmp(it->string, allowed[i]) == 0) {
@@ -173,7 +250,8 @@ int json_get_long(const cJSON *obj, const char *key, const char *prefix, bool re
     double d = v->valuedouble;
     if (!isfinite(d) || d != floor(d))
         return json_fail(err, prefix, key, "must be an integer");
-    if (d < (double)min || d > (double)max)
+    /* 2^63 does not fit a long, and (double)LONG_MAX rounds up to it. */
+    if (d >= 9223372036854775808.0 || d < -9223372036854775808.0 || (long)d < min || (long)d > max)
         return json_fail(err, prefix, key, "must be between %ld and %ld", min, max);
     *ret = (long)d;
     return 0;
@@ -259,6 +337,10 @@ int json_get_labels(const cJSON *obj, const char *key, const char *prefix, size_
             return json_fail(err, ptr, k, "label keys must be 1..%zu printable bytes", maxlen);
         }
         int r = check_string(it, k, ptr, maxlen, err);
+        for (size_t j = 0; r == 0 && j < i; j++) {
+            if (strcmp(arr[j].key, k) == 0)
+                r = json_fail(err, ptr, k, "appears twice");
+        }
         if (r < 0) {
             free(arr);
             return r;

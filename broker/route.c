@@ -438,17 +438,18 @@ int route_explain(const struct route_request *req, const struct route_center *ce
         appendf(buf, len, &off, "Nothing fits: ");
         if (res->neligible > 0)
             appendf(buf, len, &off,
-                    "%zu pools pass every filter but together have fewer cards than asked; ",
+                    "%zu pools pass every filter but together have fewer cards than asked",
                     res->neligible);
         bool first = true;
         for (int k = 1; k < REJECT_COUNT; k++) {
             if (res->reasons[k] == 0)
                 continue;
-            appendf(buf, len, &off, "%s%ld %s", first ? "" : ", ", res->reasons[k],
+            appendf(buf, len, &off, "%s%ld %s",
+                    first ? (res->neligible > 0 ? "; rejected: " : "") : ", ", res->reasons[k],
                     reject_name((enum reject)k));
             first = false;
         }
-        if (first)
+        if (first && res->ncandidates == 0)
             appendf(buf, len, &off, "no pools are registered");
         appendf(buf, len, &off, ".");
         return (int)off;

@@ -833,6 +833,26 @@ int store_expire_holds(struct store *st, int64_t now)
 
 /* ---- vouchers ---- */
 
+static int ledger_insert(struct store *st, const char *voucher, int64_t at, const char *kind,
+                         double amount, double balance, const char *placement, const char *note)
+{
+    sqlite3_stmt *s;
+    int r = prep(st,
+                 "INSERT INTO voucher_ledger (voucher, at, kind, amount, balance, placement, note) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, voucher, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, at);
+    sqlite3_bind_text(s, 3, kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(s, 4, amount);
+    sqlite3_bind_double(s, 5, balance);
+    bind_text(s, 6, placement);
+    sqlite3_bind_text(s, 7, note ? note : "", -1, SQLITE_TRANSIENT);
+    return run(s);
+}
+
 int store_voucher_insert(struct store *st, const struct voucher_row *v)
 {
     sqlite3_stmt *s;
@@ -853,7 +873,78 @@ int store_voucher_insert(struct store *st, const struct voucher_row *v)
     sqlite3_bind_int64(s, 8, v->valid_until);
     sqlite3_bind_text(s, 9, v->eligible_json ? v->eligible_json : "{}", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 10, v->created_at);
-    return run(s);
+    r = run(s);
+    if (r < 0)
+        return r;
+    return ledger_insert(st, v->id, v->created_at, "issue", v->amount, v->balance, NULL, "issued");
+}
+
+int store_voucher_move(struct store *st, const char *id, const char *kind, double delta,
+                       const char *placement, int64_t at, const char *note, double *ret_balance)
+{
+    sqlite3_stmt *s;
+    double balance;
+    int r = prep(st, "SELECT balance FROM vouchers WHERE id = ?1", &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    balance = rc == SQLITE_ROW ? sqlite3_column_double(s, 0) : 0;
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? -ENOENT : errno_of(rc);
+    balance += delta;
+    if (balance < -1e-9)
+        return -ERANGE;
+    if (balance < 0)
+        balance = 0;
+    r = prep(st, "UPDATE vouchers SET balance = ?2 WHERE id = ?1", &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(s, 2, balance);
+    r = run(s);
+    if (r == 0)
+        r = ledger_insert(st, id, at, kind, delta, balance, placement, note);
+    if (r == 0 && ret_balance)
+        *ret_balance = balance;
+    return r;
+}
+
+int store_voucher_ledger(struct store *st, const char *id, struct ledger_row **ret, size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    struct ledger_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc, r = prep(st,
+                     "SELECT seq, at, kind, amount, balance, placement, note FROM voucher_ledger "
+                     "WHERE voucher = ?1 ORDER BY seq",
+                     &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct ledger_row *l = grow((void **)&rows, &n, &cap, sizeof(*rows));
+        if (!l) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        l->seq = sqlite3_column_int64(s, 0);
+        l->at = sqlite3_column_int64(s, 1);
+        col_copy(s, 2, l->kind, sizeof(l->kind));
+        l->amount = sqlite3_column_double(s, 3);
+        l->balance = sqlite3_column_double(s, 4);
+        col_copy(s, 5, l->placement, sizeof(l->placement));
+        col_copy(s, 6, l->note, sizeof(l->note));
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        free(rows);
+        return errno_of(rc) ? errno_of(rc) : -EIO;
+    }
+    *ret = rows;
+    *ret_n = n;
+    return 0;
 }
 
 static const char voucher_cols[] = "SELECT id, issuer, tenant, rate, amount, balance, "
@@ -1055,8 +1146,8 @@ int store_placement_insert(struct store *st, const struct placement_row *p)
         return r;
     r = prep(st,
              "INSERT INTO placement_pieces (placement, seq, center, model, cards, price, rtt_ms, "
-             "list_total, subsidy, effective_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-             "?10)",
+             "list_total, subsidy, effective_total, region) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+             "?8, ?9, ?10, ?11)",
              &s);
     if (r < 0)
         return r;
@@ -1073,6 +1164,7 @@ int store_placement_insert(struct store *st, const struct placement_row *p)
         sqlite3_bind_double(s, 8, pc->list_total);
         sqlite3_bind_double(s, 9, pc->subsidy);
         sqlite3_bind_double(s, 10, pc->effective_total);
+        sqlite3_bind_text(s, 11, pc->region, -1, SQLITE_TRANSIENT);
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE) {
             sqlite3_finalize(s);
@@ -1086,7 +1178,7 @@ int store_placement_insert(struct store *st, const struct placement_row *p)
 static const char placement_cols[] =
     "SELECT id, tenant, state, decision_id, created_at, expires_at, confirmed_at, ended_at, "
     "hours, precision, voucher, currency, list_total, subsidy, effective_total, "
-    "idempotency_key, request_hash FROM placements ";
+    "idempotency_key, request_hash, refunded FROM placements ";
 
 static void placement_read(sqlite3_stmt *s, struct placement_row *p)
 {
@@ -1107,6 +1199,7 @@ static void placement_read(sqlite3_stmt *s, struct placement_row *p)
     p->effective_total = sqlite3_column_double(s, 14);
     col_copy(s, 15, p->idempotency_key, sizeof(p->idempotency_key));
     col_copy(s, 16, p->request_hash, sizeof(p->request_hash));
+    p->refunded = sqlite3_column_double(s, 17);
 }
 
 static int pieces_load(struct store *st, struct placement_row *p)
@@ -1115,7 +1208,8 @@ static int pieces_load(struct store *st, struct placement_row *p)
     size_t cap = 0;
     int rc, r = prep(st,
                      "SELECT center, model, cards, price, rtt_ms, list_total, subsidy, "
-                     "effective_total FROM placement_pieces WHERE placement = ?1 ORDER BY seq",
+                     "effective_total, region FROM placement_pieces WHERE placement = ?1 "
+                     "ORDER BY seq",
                      &s);
     if (r < 0)
         return r;
@@ -1134,6 +1228,7 @@ static int pieces_load(struct store *st, struct placement_row *p)
         pc->list_total = sqlite3_column_double(s, 5);
         pc->subsidy = sqlite3_column_double(s, 6);
         pc->effective_total = sqlite3_column_double(s, 7);
+        col_copy(s, 8, pc->region, sizeof(pc->region));
     }
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : (errno_of(rc) ? errno_of(rc) : -EIO);
@@ -1226,6 +1321,38 @@ int store_placements_list(struct store *st, const char *tenant, long limit,
     *ret = rows;
     *ret_n = n;
     return 0;
+}
+
+int store_placement_set_money(struct store *st, const char *id, double subsidy, double refunded)
+{
+    sqlite3_stmt *s;
+    int r = prep(st,
+                 "UPDATE placement_pieces SET subsidy = CASE WHEN ?2 <= 0 THEN 0 ELSE subsidy * "
+                 "?2 / (SELECT subsidy FROM placements WHERE id = ?1) END, "
+                 "effective_total = list_total - CASE WHEN ?2 <= 0 THEN 0 ELSE subsidy * ?2 / "
+                 "(SELECT subsidy FROM placements WHERE id = ?1) END "
+                 "WHERE placement = ?1 AND (SELECT subsidy FROM placements WHERE id = ?1) > 0",
+                 &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(s, 2, subsidy);
+    r = run(s);
+    if (r < 0)
+        return r;
+    r = prep(st,
+             "UPDATE placements SET subsidy = ?2, effective_total = list_total - ?2, "
+             "refunded = ?3 WHERE id = ?1",
+             &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(s, 2, subsidy);
+    sqlite3_bind_double(s, 3, refunded);
+    r = run(s);
+    if (r == 0 && sqlite3_changes(st->db) == 0)
+        return -ENOENT;
+    return r;
 }
 
 int store_placement_transition(struct store *st, const char *id, const char *from, const char *to,

@@ -106,6 +106,7 @@ struct decision_row {
 
 struct piece_row {
     char center[65];
+    char region[65];
     char model[64];
     long cards;
     double price;
@@ -131,6 +132,7 @@ struct placement_row {
     double list_total;
     double subsidy;
     double effective_total;
+    double refunded;           /* subsidy returned to the voucher on release */
     char idempotency_key[129]; /* "" when none */
     char request_hash[65];
     struct piece_row *pieces; /* owned */
@@ -191,7 +193,27 @@ int store_pool_usage(struct store *st, int64_t now, struct pool_usage **ret, siz
 /* Moves holds whose time is up to expired; returns how many, or a negative errno. */
 int store_expire_holds(struct store *st, int64_t now);
 
+struct ledger_row {
+    int64_t seq;
+    int64_t at;
+    char kind[8];       /* issue | draw | refund */
+    double amount;      /* signed */
+    double balance;     /* after the movement */
+    char placement[40]; /* "" when none */
+    char note[128];
+};
+
+/* Inserts the voucher and its "issue" ledger movement (call inside a transaction). */
 int store_voucher_insert(struct store *st, const struct voucher_row *v);
+/*
+ * Moves delta (signed) into a voucher's balance and records it in the ledger
+ * (call inside a transaction). -ENOENT, or -ERANGE when the balance would go
+ * below 0. *ret_balance (may be NULL) gets the new balance.
+ */
+int store_voucher_move(struct store *st, const char *id, const char *kind, double delta,
+                       const char *placement, int64_t at, const char *note, double *ret_balance);
+/* The voucher's ledger, oldest first. */
+int store_voucher_ledger(struct store *st, const char *id, struct ledger_row **ret, size_t *ret_n);
 int store_voucher_get(struct store *st, const char *id, struct voucher_row *ret);
 int store_vouchers_list(struct store *st, const char *tenant, struct voucher_row **ret,
                         size_t *ret_n);
@@ -211,6 +233,8 @@ int store_placement_by_key(struct store *st, const char *tenant, const char *key
                            struct placement_row *ret);
 int store_placements_list(struct store *st, const char *tenant, long limit,
                           struct placement_row **ret, size_t *ret_n);
+/* Sets a placement's subsidy (pieces scaled to match) and refunded amount. */
+int store_placement_set_money(struct store *st, const char *id, double subsidy, double refunded);
 /* Moves a placement from one state to another; -ESTALE when it is not in `from`. */
 int store_placement_transition(struct store *st, const char *id, const char *from, const char *to,
                                int64_t now);

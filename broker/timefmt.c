@@ -53,8 +53,9 @@ int timefmt_parse(const char *s, int64_t *ret_ms)
         !digits(s + 17, 2, &sec))
         return -EINVAL;
     static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
-        mi > 59 || sec > 60)
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || sec > 60)
         return -EINVAL;
     const char *p = s + 19;
     if (*p == '.') {

@@ -118,6 +118,19 @@ CREATE TABLE vouchers (
     created_at  INTEGER NOT NULL
 );
 
+-- Every movement of a voucher's balance: issued, drawn by a confirm, refunded by a release.
+CREATE TABLE voucher_ledger (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    voucher   TEXT NOT NULL REFERENCES vouchers(id),
+    at        INTEGER NOT NULL,
+    kind      TEXT NOT NULL CHECK (kind IN ('issue', 'draw', 'refund')),
+    amount    REAL NOT NULL,                -- signed: + into the balance, - out of it
+    balance   REAL NOT NULL,                -- the balance after this movement
+    placement TEXT,
+    note      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX voucher_ledger_voucher ON voucher_ledger (voucher, seq);
+
 -- Every routing decision, with its full record as JSON.
 CREATE TABLE decisions (
     id      TEXT PRIMARY KEY,
@@ -145,6 +158,7 @@ CREATE TABLE placements (
     list_total      REAL NOT NULL,
     subsidy         REAL NOT NULL,
     effective_total REAL NOT NULL,
+    refunded        REAL NOT NULL DEFAULT 0,  -- subsidy given back to the voucher on release
     idempotency_key TEXT,
     request_hash    TEXT
 );
@@ -157,6 +171,7 @@ CREATE TABLE placement_pieces (
     placement       TEXT NOT NULL REFERENCES placements(id) ON DELETE CASCADE,
     seq             INTEGER NOT NULL,
     center          TEXT NOT NULL,
+    region          TEXT NOT NULL,
     model           TEXT NOT NULL,
     cards           INTEGER NOT NULL CHECK (cards > 0),
     price           REAL NOT NULL,           -- CNY per card-hour

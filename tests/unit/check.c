@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static int count, failed;
 
@@ -29,4 +30,21 @@ int check_done(void)
     if (failed)
         printf("# %d of %d checks failed\n", failed, count);
     return failed ? 1 : 0;
+}
+
+bool check_eq_long(long got, long want, const char *name, const char *file, int line)
+{
+    return check_ok(got == want, file, line, "%s: got %ld, want %ld", name, got, want);
+}
+
+bool check_near(double got, double want, double eps, const char *name, const char *file, int line)
+{
+    return check_ok(got - want <= eps && want - got <= eps, file, line, "%s: got %.9g, want %.9g",
+                    name, got, want);
+}
+
+bool check_str(const char *got, const char *want, const char *name, const char *file, int line)
+{
+    return check_ok(got && want && strcmp(got, want) == 0, file, line, "%s: got '%s', want '%s'",
+                    name, got ? got : "(null)", want ? want : "(null)");
 }

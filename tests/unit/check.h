@@ -15,14 +15,15 @@ bool check_ok(bool cond, const char *file, int line, const char *fmt, ...)
 int check_done(void);
 
 #define CHECK(cond, ...) check_ok((cond), __FILE__, __LINE__, __VA_ARGS__)
-#define CHECK_EQ_LONG(a, b, name)                                                                  \
-    check_ok((long)(a) == (long)(b), __FILE__, __LINE__, "%s: got %ld, want %ld", (name),          \
-             (long)(a), (long)(b))
+/* Each argument is evaluated once. */
+bool check_eq_long(long got, long want, const char *name, const char *file, int line);
+bool check_near(double got, double want, double eps, const char *name, const char *file, int line);
+bool check_str(const char *got, const char *want, const char *name, const char *file, int line);
+
+#define CHECK_EQ_LONG(a, b, name) check_eq_long((long)(a), (long)(b), (name), __FILE__, __LINE__)
 #define CHECK_NEAR(a, b, eps, name)                                                                \
-    check_ok(((a) - (b)) <= (eps) && ((b) - (a)) <= (eps), __FILE__, __LINE__,                     \
-             "%s: got %.9g, want %.9g", (name), (double)(a), (double)(b))
+    check_near((double)(a), (double)(b), (double)(eps), (name), __FILE__, __LINE__)
 #define CHECK_STR(a, b, name)                                                                      \
-    check_ok((a) && (b) && strcmp((a), (b)) == 0, __FILE__, __LINE__, "%s: got '%s', want '%s'",   \
-             (name), (a) ? (a) : "(null)", (b) ? (b) : "(null)")
+    check_str((const char *)(a), (const char *)(b), (name), __FILE__, __LINE__)
 
 #endif
