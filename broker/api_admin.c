@@ -312,8 +312,11 @@ static int parse_eligible(const cJSON *doc, char **ret, struct json_error *err)
     }
     if (r == 0) {
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddItemToObject(o, "regions", cJSON_CreateStringArray(regions, (int)nr));
-        cJSON_AddItemToObject(o, "centers", cJSON_CreateStringArray(centers, (int)nc));
+        /* cJSON_CreateStringArray(NULL, 0) is NULL, so an empty list is made by hand. */
+        cJSON_AddItemToObject(o, "regions",
+                              nr ? cJSON_CreateStringArray(regions, (int)nr) : cJSON_CreateArray());
+        cJSON_AddItemToObject(o, "centers",
+                              nc ? cJSON_CreateStringArray(centers, (int)nc) : cJSON_CreateArray());
         cJSON_AddBoolToObject(o, "domestic_only", dom);
         *ret = cJSON_PrintUnformatted(o);
         cJSON_Delete(o);

@@ -288,9 +288,13 @@ void api_centers_list(struct api *api, const struct api_call *call, struct api_r
     }
     cJSON *o = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(o, "centers");
-    for (size_t i = 0; i < api->inv->ncenters; i++)
-        cJSON_AddItemToArray(arr,
-                             center_json(api, &api->inv->centers[i], call->now, usage, nusage));
+    for (size_t i = 0; i < api->inv->ncenters; i++) {
+        const struct center_row *c = &api->inv->centers[i];
+        /* Tenants shop across every center; an operator sees its own. */
+        if (call->role == ROLE_OPERATOR && !may_manage(call, c->operator_id))
+            continue;
+        cJSON_AddItemToArray(arr, center_json(api, c, call->now, usage, nusage));
+    }
     free(usage);
     api_json(reply, 200, o);
 }

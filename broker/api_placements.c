@@ -93,7 +93,10 @@ static int voucher_set_load(struct api *api, const struct api_call *call,
 static cJSON *placement_json(const struct placement_row *p)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", p->id);
+    if (p->id[0])
+        cJSON_AddStringToObject(o, "id", p->id);
+    else
+        cJSON_AddNullToObject(o, "id"); /* a quote holds nothing and has no id */
     cJSON_AddStringToObject(o, "tenant", p->tenant);
     cJSON_AddStringToObject(o, "state", p->state);
     cJSON_AddStringToObject(o, "decision_id", p->decision_id);
@@ -171,26 +174,6 @@ static int placement_from(const struct decision_info *d, const char *id, const c
     }
     p->npieces = res->npieces;
     return 0;
-}
-
-static cJSON *quote_json(const struct decision_info *d)
-{
-    const struct route_result *res = d->res;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "state", "quote");
-    cJSON_AddStringToObject(o, "decision_id", d->id);
-    cJSON_AddStringToObject(o, "currency", "CNY");
-    cJSON *pieces = cJSON_AddArrayToObject(o, "pieces");
-    for (size_t i = 0; i < res->npieces; i++)
-        cJSON_AddItemToArray(pieces, decision_piece_json(d, &res->pieces[i]));
-    json_add_number(o, "list_total", res->list_total);
-    json_add_number(o, "subsidy", res->subsidy);
-    json_add_number(o, "effective_total", res->effective_total);
-    if (res->voucher >= 0)
-        cJSON_AddStringToObject(o, "voucher", d->vouchers[res->voucher].id);
-    else
-        cJSON_AddNullToObject(o, "voucher");
-    return o;
 }
 
 static void reply_placement(struct api_reply *reply, int status, const struct placement_row *p)
@@ -315,8 +298,8 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
     };
     record = decision_record(&d);
     record_text = record ? cJSON_PrintUnformatted(record) : NULL;
-    if (!record_text ||
-        (hold && placement_from(&d, placement_id, key, hash, call->now, &prow) < 0)) {
+    if (!record_text || (res.placed && placement_from(&d, hold ? placement_id : "", key, hash,
+                                                      call->now, &prow) < 0)) {
         api_errno(reply, -ENOMEM, "decision");
         goto out;
     }
@@ -352,7 +335,10 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
     } else if (hold) {
         reply_placement(reply, 201, &prow);
     } else {
-        api_json(reply, 200, quote_json(&d));
+        /* A quote has the placement's shape: state "quote", no id, nothing expires. */
+        snprintf(prow.state, sizeof(prow.state), "quote");
+        prow.expires_at = 0;
+        api_json(reply, 200, placement_json(&prow));
     }
 out:
     store_placement_free(&prow);

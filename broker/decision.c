@@ -18,25 +18,6 @@ static void add_time(cJSON *o, const char *key, int64_t ms)
     cJSON_AddStringToObject(o, key, buf);
 }
 
-cJSON *decision_piece_json(const struct decision_info *d, const struct route_piece *pc)
-{
-    const struct route_candidate *c = &d->res->candidates[pc->candidate];
-    const struct route_pool *p = &d->in->pools[c->pool];
-    const struct route_center *ce = &d->in->centers[p->center];
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "center", ce->id);
-    cJSON_AddStringToObject(o, "region", ce->region);
-    cJSON_AddStringToObject(o, "model", p->model);
-    cJSON_AddNumberToObject(o, "cards", (double)pc->cards);
-    json_add_number(o, "price_per_card_hour", p->price);
-    json_add_number(o, "rtt_ms", ce->rtt_ms);
-    cJSON_AddStringToObject(o, "rtt_source", rtt_source_name(ce->rtt_source));
-    json_add_number(o, "list_total", pc->list_total);
-    json_add_number(o, "subsidy", pc->subsidy);
-    json_add_number(o, "effective_total", pc->effective_total);
-    return o;
-}
-
 static cJSON *candidate_json(const struct decision_info *d, const struct route_candidate *c)
 {
     const struct route_pool *p = &d->in->pools[c->pool];

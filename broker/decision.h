@@ -33,7 +33,4 @@ struct decision_info {
 /* The full record; NULL on allocation failure. */
 cJSON *decision_record(const struct decision_info *d);
 
-/* One piece of a placement or quote as JSON. */
-cJSON *decision_piece_json(const struct decision_info *d, const struct route_piece *pc);
-
 #endif
