@@ -17,12 +17,18 @@
 #define ADAPTER_MAX_POOLS 1024
 #define ADAPTER_MAX_CARDS 10000000L
 
-/* One (center, model) pool as a feed states it; catalog values fill the rest. */
+/*
+ * One (center, model) pool as a feed states it; catalog values fill the rest.
+ * A capacity feed (Slurm, Kubernetes, Prometheus) knows the counts; a price
+ * feed (Azure, SkyPilot) knows the price; a center may combine one of each.
+ */
 struct pool_snapshot {
-    char model[64]; /* as the feed names it */
+    char model[64];  /* as the feed names it; the inventory resolves it in the catalog */
+    bool has_counts; /* total, free and largest_block are known */
     long total;
     long free;
-    long largest_block;
+    long largest_block;        /* most free cards on one node or island */
+    bool has_price;            /* price and currency are known */
     double price;              /* list price per card-hour in currency */
     double spot_price;         /* < 0 when not offered */
     char currency[4];          /* ISO 4217, upper case */
@@ -37,6 +43,8 @@ struct feed_snapshot {
     int64_t observed_at_ms;      /* 0 when the document does not say */
     struct pool_snapshot *pools; /* owned */
     size_t npools;
+    char *next_url;    /* owned; the next page of a paged feed, or NULL */
+    char warning[256]; /* "" or why the data may be partial (kept with the feed) */
 };
 
 struct adapter_option {
@@ -54,6 +62,13 @@ struct adapter_option {
 typedef int adapter_parse_fn(const char *doc, size_t len, const cJSON *options,
                              struct feed_snapshot *ret, struct json_error *err);
 
+/*
+ * Checks a feed's options beyond what the option table says (types and
+ * required keys are checked generically). Returns 0 or -EINVAL with *err
+ * naming the option (pointer relative to the options object). May be NULL.
+ */
+typedef int adapter_check_fn(const cJSON *options, struct json_error *err);
+
 struct adapter {
     const char *name;
     const char *description;
@@ -61,6 +76,7 @@ struct adapter {
     bool pull;                            /* can be fetched from a URL */
     const struct adapter_option *options; /* terminated by a NULL name */
     adapter_parse_fn *parse;
+    adapter_check_fn *check_options; /* NULL when the table says it all */
 };
 
 /* The adapters built in, terminated by NULL. */
@@ -71,6 +87,20 @@ const struct adapter *adapter_find(const char *name);
 
 void feed_snapshot_free(struct feed_snapshot *s);
 
+/*
+ * Validates a feed's options object (NULL = none) against the adapter's option
+ * table (unknown keys, types, required keys) and its check_options hook. The
+ * error's pointer is prefix + the option's path. 0 or -EINVAL.
+ */
+int adapter_check_options(const struct adapter *a, const cJSON *options, const char *prefix,
+                          struct json_error *err);
+
 extern const struct adapter adapter_native;
+extern const struct adapter adapter_slurm;
+extern const struct adapter adapter_kubernetes;
+extern const struct adapter adapter_prometheus;
+extern const struct adapter adapter_azure_retail;
+extern const struct adapter adapter_skypilot_csv;
+extern const struct adapter adapter_mapping;
 
 #endif

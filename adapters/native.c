@@ -74,6 +74,8 @@ static int parse_pool(const cJSON *pool, const char *prefix, struct pool_snapsho
         (r = json_get_long(pool, "free", prefix, true, 0, ADAPTER_MAX_CARDS, &ps->free, NULL,
                            err)) < 0)
         return r;
+    ps->has_counts = true;
+    ps->has_price = true;
     if (ps->free > ps->total)
         return json_fail(err, prefix, "free", "free (%ld) exceeds total (%ld)", ps->free,
                          ps->total);

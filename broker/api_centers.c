@@ -31,7 +31,9 @@ static bool url_scheme_ok(const char *url)
 
 static int parse_feed(const cJSON *f, size_t i, struct feed_config *ret, struct json_error *err)
 {
-    static const char *const fields[] = {"adapter", "mode", "url", "interval_s", "options", NULL};
+    static const char *const fields[] = {"adapter", "mode", "url", "interval_s",
+                                         "options", "auth", "h2c", NULL};
+    static const char *const auth_fields[] = {"bearer_token", "slurm_user", "slurm_token", NULL};
     char prefix[32];
     const char *adapter = NULL, *mode = NULL, *url = NULL;
     bool has_mode = false, has_url = false;
@@ -66,14 +68,36 @@ static int parse_feed(const cJSON *f, size_t i, struct feed_config *ret, struct 
         0)
         return r;
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(f, "options");
-    if (opts && !cJSON_IsNull(opts) && !cJSON_IsObject(opts))
-        return json_fail(err, prefix, "options", "must be an object");
+    char optprefix[48];
+    snprintf(optprefix, sizeof(optprefix), "%s/options", prefix);
+    if ((r = adapter_check_options(ad, opts, optprefix, err)) < 0)
+        return r;
+    if ((r = json_get_bool(f, "h2c", prefix, false, &ret->h2c, NULL, err)) < 0)
+        return r;
+    /* Secrets for the request: kept in the store, sent as headers, never shown or logged. */
+    const cJSON *auth = cJSON_GetObjectItemCaseSensitive(f, "auth");
+    char authprefix[48];
+    snprintf(authprefix, sizeof(authprefix), "%s/auth", prefix);
+    if (auth && !cJSON_IsNull(auth)) {
+        const char *v;
+        if (!cJSON_IsObject(auth))
+            return json_fail(err, prefix, "auth", "must be an object");
+        if ((r = json_only(auth, auth_fields, authprefix, err)) < 0 ||
+            (r = json_get_string(auth, "bearer_token", authprefix, false, 4096, &v, NULL, err)) <
+                0 ||
+            (r = json_get_string(auth, "slurm_user", authprefix, false, 64, &v, NULL, err)) < 0 ||
+            (r = json_get_string(auth, "slurm_token", authprefix, false, 4096, &v, NULL, err)) < 0)
+            return r;
+        if (!has_url)
+            return json_fail(err, prefix, "auth", "only a pull feed sends credentials");
+    }
     ret->idx = (int)i;
     snprintf(ret->adapter, sizeof(ret->adapter), "%s", ad->name);
     snprintf(ret->mode, sizeof(ret->mode), "%s", mode);
     ret->url = has_url ? strdup(url) : NULL;
     ret->options_json = opts && cJSON_IsObject(opts) ? cJSON_PrintUnformatted(opts) : strdup("{}");
-    if ((has_url && !ret->url) || !ret->options_json)
+    ret->auth_json = auth && cJSON_IsObject(auth) ? cJSON_PrintUnformatted(auth) : strdup("{}");
+    if ((has_url && !ret->url) || !ret->options_json || !ret->auth_json)
         return -ENOMEM;
     return 0;
 }
@@ -175,6 +199,25 @@ static cJSON *feed_json(const struct feed_config *f, int64_t now)
     cJSON_AddNumberToObject(o, "interval_s", (double)f->interval_s);
     cJSON *opts = cJSON_Parse(f->options_json ? f->options_json : "{}");
     cJSON_AddItemToObject(o, "options", opts ? opts : cJSON_CreateObject());
+    cJSON_AddBoolToObject(o, "h2c", f->h2c);
+    /* Which credentials are set, never their values. */
+    cJSON *auth = cJSON_Parse(f->auth_json ? f->auth_json : "{}");
+    cJSON *keys = cJSON_AddArrayToObject(o, "auth");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, auth)
+    {
+        if (it->string)
+            cJSON_AddItemToArray(keys, cJSON_CreateString(it->string));
+    }
+    cJSON_Delete(auth);
+    if (f->warning)
+        cJSON_AddStringToObject(o, "warning", f->warning);
+    else
+        cJSON_AddNullToObject(o, "warning");
+    if (f->pools_seen >= 0)
+        cJSON_AddNumberToObject(o, "pools", (double)f->pools_seen);
+    else
+        cJSON_AddNullToObject(o, "pools");
     api_add_time(o, "last_success", f->last_success);
     if (f->last_error)
         cJSON_AddStringToObject(o, "last_error", f->last_error);
@@ -353,6 +396,8 @@ static void center_write(struct api *api, const struct api_call *call, struct ap
     r = store_begin(api->st);
     if (r == 0)
         r = create ? store_center_insert(api->st, &c) : store_center_update(api->st, &c);
+    if (r == 0 && !create)
+        r = inventory_merge_center(api->inv, c.id); /* a removed feed takes its pools along */
     if (r == 0)
         r = store_commit(api->st);
     else
@@ -382,6 +427,7 @@ out:
     for (size_t i = 0; i < c.nfeeds; i++) {
         free(c.feeds[i].url);
         free(c.feeds[i].options_json);
+        free(c.feeds[i].auth_json);
     }
     free(c.feeds);
 }
@@ -481,9 +527,10 @@ void api_center_feed(struct api *api, const struct api_call *call, struct api_re
     if (r == 0 && snap.observed_at_ms && snap.observed_at_ms < newest_snapshot(api->inv, center))
         r = json_fail(&err, "", "observed_at", "is older than the snapshot the broker holds");
     if (r == 0 && (r = store_begin(api->st)) == 0) {
-        r = inventory_apply_snapshot(api->inv, center, &snap, call->now, &err);
+        r = inventory_apply_snapshot(api->inv, center, idx, &snap, call->now, &err);
         if (r == 0)
-            r = store_feed_result(api->st, center, idx, call->now, NULL);
+            r = store_feed_result(api->st, center, idx, call->now, NULL,
+                                  snap.warning[0] ? snap.warning : NULL, (long)snap.npools);
         if (r == 0)
             r = store_commit(api->st);
         else
@@ -495,7 +542,7 @@ void api_center_feed(struct api *api, const struct api_call *call, struct api_re
         char msg[600];
         snprintf(msg, sizeof(msg), "%s%s%s", err.pointer, err.pointer[0] ? ": " : "",
                  err.detail[0] ? err.detail : strerror(-r));
-        store_feed_result(api->st, center, idx, call->now, msg);
+        store_feed_result(api->st, center, idx, call->now, msg, NULL, 0);
         inventory_invalidate(api->inv);
         if (r == -EINVAL)
             api_bad_field(reply, &err);

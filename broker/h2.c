@@ -1,10 +1,12 @@
 /*
- * h2 — the cleartext HTTP/2 (prior knowledge) transport of brokerd, on libev and nghttp2.
+ * h2 — the HTTP/2 transport of brokerd, on libev and nghttp2: cleartext (prior knowledge), or
+ * inside TLS (OpenSSL, ALPN "h2") when the server has a certificate.
  *
  * It accepts connections, turns every stream into one complete struct http_request for a
  * synchronous handler and sends back that handler's struct http_response. HTTP/1.x gets a 426
- * and a close. It does not route, parse JSON, log, speak TLS, h2c Upgrade, server push or
- * trailers; it never prints and reports errors only through return codes.
+ * and a close, over TLS too. TLS runs on memory BIOs: the socket I/O stays ours, OpenSSL only
+ * turns ciphertext into plaintext and back. It does not route, parse JSON, log, h2c Upgrade,
+ * server push or trailers; it never prints and reports errors only through return codes.
  */
 #define _GNU_SOURCE /* accept4() */
 
@@ -15,7 +17,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +29,8 @@
 
 #include <ev.h>
 #include <nghttp2/nghttp2.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #define H2_DEFAULT_MAX_BODY ((size_t)65536)
 #define H2_DEFAULT_MAX_HEADER_BYTES ((size_t)16384)
@@ -42,6 +48,15 @@
 #define H2_DEADLINE_S 10.0         /* shutdown -> close whatever is still open */
 #define H2_LINGER_S 2.0            /* after the 426 and our FIN, wait this long for theirs */
 #define H2_PREFACE_LEN NGHTTP2_CLIENT_MAGIC_LEN
+
+/*
+ * TLS 1.2 ciphers: forward secret and AEAD only, as RFC 9113 §9.2.2 asks of HTTP/2 (a client
+ * may refuse h2 on anything else). TLS 1.3 suites are OpenSSL's defaults, all acceptable.
+ */
+#define H2_TLS12_CIPHERS                                                                           \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                                   \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                                   \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 enum h2_mode {
     H2_MODE_SNIFF, /* fewer than H2_PREFACE_LEN bytes seen, protocol not known yet */
@@ -90,8 +105,15 @@ struct h2_conn {
     enum h2_mode mode;
     uint8_t sniff[H2_PREFACE_LEN];
     size_t sniff_len;
-    uint8_t *out; /* owned; pending output is out[out_off, out_len) */
+    uint8_t *out; /* owned; pending output on the wire (ciphertext with TLS) out[out_off, out_len) */
     size_t out_off, out_len, out_cap;
+    SSL *tls;       /* owned; NULL for cleartext */
+    BIO *tls_in;    /* owned by tls: ciphertext read from the socket, for OpenSSL */
+    BIO *tls_out;   /* owned by tls: ciphertext from OpenSSL, moved to out */
+    uint8_t *plain; /* owned; TLS only: plaintext gathered for one SSL_write() */
+    size_t plain_len, plain_cap;
+    bool tls_failed; /* a fatal TLS error: no more SSL_* calls but SSL_free() */
+    bool tls_bye;    /* our close_notify is queued (or will never be) */
     unsigned idle_strikes;  /* idle timer expiries since the last read */
     bool close_after_flush; /* close as soon as the output is written */
     bool h1_half_closed;    /* 426 written and shutdown(SHUT_WR) done */
@@ -110,6 +132,7 @@ struct h2_server {
     h2_handler_fn *handler;
     void *userdata;                       /* borrowed */
     nghttp2_session_callbacks *callbacks; /* owned */
+    SSL_CTX *tls_ctx;                     /* owned; NULL for cleartext */
     struct h2_conn *conns;                /* owned, including the closing ones */
     struct h2_conn *reap;                 /* borrowed from conns: closing, to be freed */
     unsigned nconns;
@@ -139,6 +162,10 @@ static const char h2_problem_426[] =
     "{\"type\":\"about:blank\",\"title\":\"Upgrade Required\",\"status\":426,"
     "\"detail\":\"this server speaks HTTP/2 only (cleartext, prior knowledge); "
     "use e.g. curl --http2-prior-knowledge\"}\n";
+static const char h2_problem_426_tls[] =
+    "{\"type\":\"about:blank\",\"title\":\"Upgrade Required\",\"status\":426,"
+    "\"detail\":\"this server speaks HTTP/2 only (over TLS with ALPN h2); "
+    "use an HTTP/2 client, e.g. curl --http2\"}\n";
 static const char h2_problem_type[] = "application/problem+json";
 
 /* Maps an nghttp2 error code to a negative errno. */
@@ -619,9 +646,11 @@ static void h2_conn_free(struct h2_conn *conn)
         conn->streams = stream->next;
         h2_stream_free(stream);
     }
+    SSL_free(conn->tls); /* and its BIOs */
     if (conn->fd >= 0)
         close(conn->fd);
     free(conn->out);
+    free(conn->plain);
     free(conn);
 }
 
@@ -633,50 +662,136 @@ static void h2_conn_touch(struct h2_conn *conn)
     ev_timer_again(conn->server->loop, &conn->idle);
 }
 
+/* Makes room for need bytes in *buf (capacity *cap); returns 0 or -ENOMEM. */
+static int h2_reserve(uint8_t **buf, size_t *cap, size_t need)
+{
+    size_t c = *cap;
+    uint8_t *p;
+
+    if (need <= c)
+        return 0;
+    if (c == 0)
+        c = 16384;
+    while (c < need && c <= SIZE_MAX / 2)
+        c *= 2;
+    if (c < need)
+        c = need;
+    p = realloc(*buf, c);
+    if (p == NULL)
+        return -ENOMEM;
+    *buf = p;
+    *cap = c;
+    return 0;
+}
+
+/* Appends bytes for the wire. */
 static int h2_conn_append(struct h2_conn *conn, const void *data, size_t len)
 {
-    size_t need = conn->out_len + len;
-    size_t cap = conn->out_cap;
-    uint8_t *out;
+    int rv;
 
-    if (need > cap) {
-        if (cap == 0)
-            cap = 16384;
-        while (cap < need && cap <= SIZE_MAX / 2)
-            cap *= 2;
-        if (cap < need)
-            cap = need;
-        out = realloc(conn->out, cap);
-        if (out == NULL)
-            return -ENOMEM;
-        conn->out = out;
-        conn->out_cap = cap;
-    }
+    rv = h2_reserve(&conn->out, &conn->out_cap, conn->out_len + len);
+    if (rv < 0)
+        return rv;
     memcpy(conn->out + conn->out_len, data, len);
     conn->out_len += len;
     return 0;
 }
 
-/* Pulls serialized frames from nghttp2 into the empty output buffer. */
+/* Appends plaintext for the peer: straight to the wire, or gathered for the next h2_tls_seal(). */
+static int h2_conn_emit(struct h2_conn *conn, const void *data, size_t len)
+{
+    int rv;
+
+    if (conn->tls == NULL)
+        return h2_conn_append(conn, data, len);
+    rv = h2_reserve(&conn->plain, &conn->plain_cap, conn->plain_len + len);
+    if (rv < 0)
+        return rv;
+    memcpy(conn->plain + conn->plain_len, data, len);
+    conn->plain_len += len;
+    return 0;
+}
+
+/*
+ * Encrypts the gathered plaintext (once the handshake is done) and moves every ciphertext byte
+ * OpenSSL has produced (handshake, records, alerts, close_notify) to the wire buffer. With a
+ * memory BIO SSL_write() takes all or fails. Returns 0 or a negative errno.
+ */
+static int h2_tls_seal(struct h2_conn *conn)
+{
+    size_t pending;
+    int n;
+    int rv;
+
+    if (conn->tls_failed) {
+        conn->plain_len = 0; /* nobody can read it any more */
+    } else if (conn->plain_len > 0 && SSL_is_init_finished(conn->tls)) {
+        if (conn->plain_len > INT_MAX)
+            return -EOVERFLOW;
+        ERR_clear_error();
+        n = SSL_write(conn->tls, conn->plain, (int)conn->plain_len);
+        if (n <= 0 || (size_t)n != conn->plain_len) {
+            conn->tls_failed = true;
+            return -EPROTO;
+        }
+        conn->plain_len = 0;
+    }
+    pending = BIO_ctrl_pending(conn->tls_out);
+    if (pending == 0)
+        return 0;
+    if (pending > INT_MAX)
+        return -EOVERFLOW;
+    rv = h2_reserve(&conn->out, &conn->out_cap, conn->out_len + pending);
+    if (rv < 0)
+        return rv;
+    n = BIO_read(conn->tls_out, conn->out + conn->out_len, (int)pending);
+    if (n > 0)
+        conn->out_len += (size_t)n;
+    return 0;
+}
+
+/* Pulls serialized frames from nghttp2 (and, with TLS, seals them) into the empty wire buffer. */
 static int h2_conn_fill(struct h2_conn *conn)
 {
     const uint8_t *data;
+    size_t pulled = 0;
     ssize_t n;
     int rv;
 
-    if (conn->mode != H2_MODE_H2)
-        return 0;
-    while (conn->out_len < H2_OUT_HIGH) {
+    while (conn->mode == H2_MODE_H2 && pulled < H2_OUT_HIGH) {
         n = nghttp2_session_mem_send(conn->session, &data);
         if (n < 0)
             return h2_errno((int)n);
         if (n == 0)
             break;
-        rv = h2_conn_append(conn, data, (size_t)n);
+        rv = h2_conn_emit(conn, data, (size_t)n);
         if (rv < 0)
             return rv;
+        pulled += (size_t)n;
     }
-    return 0;
+    return conn->tls != NULL ? h2_tls_seal(conn) : 0;
+}
+
+/*
+ * Before a graceful close over TLS: queues our close_notify once. Returns true when it did and
+ * the write watcher will send it (the close comes with the next h2_conn_flushed()).
+ */
+static bool h2_tls_goodbye(struct h2_conn *conn)
+{
+    struct ev_loop *loop = conn->server->loop;
+
+    if (conn->tls == NULL || conn->tls_bye || conn->tls_failed)
+        return false;
+    conn->tls_bye = true;
+    if (!SSL_is_init_finished(conn->tls))
+        return false;
+    ERR_clear_error();
+    SSL_shutdown(conn->tls); /* 0: sent, theirs not awaited */
+    if (h2_tls_seal(conn) < 0 || conn->out_off == conn->out_len)
+        return false;
+    ev_io_stop(loop, &conn->rev);
+    ev_io_start(loop, &conn->wev);
+    return true;
 }
 
 /* What to do once every pending byte is written. */
@@ -685,7 +800,8 @@ static void h2_conn_flushed(struct h2_conn *conn)
     struct ev_loop *loop = conn->server->loop;
 
     if (conn->close_after_flush) {
-        h2_conn_close(conn);
+        if (!h2_tls_goodbye(conn))
+            h2_conn_close(conn);
         return;
     }
     switch (conn->mode) {
@@ -702,7 +818,8 @@ static void h2_conn_flushed(struct h2_conn *conn)
     case H2_MODE_H2:
         if (!nghttp2_session_want_read(conn->session) &&
             !nghttp2_session_want_write(conn->session)) {
-            h2_conn_close(conn);
+            if (!h2_tls_goodbye(conn))
+                h2_conn_close(conn);
             return;
         }
         break;
@@ -770,23 +887,42 @@ static int h2_conn_recv(struct h2_conn *conn, const uint8_t *data, size_t len)
     return h2_errno((int)n);
 }
 
+/*
+ * Queues the 426 answer. Over TLS the answer is sealed at once and our close_notify queued
+ * behind it, so the peer sees a complete TLS close before our FIN.
+ */
 static void h2_conn_start_h1(struct h2_conn *conn)
 {
+    /* "h2c" names cleartext HTTP/2; over TLS the generic protocol name (RFC 9110 §7.8). */
+    const char *upgrade = conn->tls != NULL ? "HTTP/2.0" : "h2c";
+    const char *body = conn->tls != NULL ? h2_problem_426_tls : h2_problem_426;
+    size_t body_len = strlen(body);
     char head[256];
     int n;
 
     conn->mode = H2_MODE_H1;
     n = snprintf(head, sizeof(head),
                  "HTTP/1.1 426 Upgrade Required\r\n"
-                 "Upgrade: h2c\r\n"
+                 "Upgrade: %s\r\n"
                  "Connection: close\r\n"
                  "Content-Type: %s\r\n"
                  "Content-Length: %zu\r\n"
                  "\r\n",
-                 h2_problem_type, sizeof(h2_problem_426) - 1);
-    if (n < 0 || (size_t)n >= sizeof(head) || h2_conn_append(conn, head, (size_t)n) < 0 ||
-        h2_conn_append(conn, h2_problem_426, sizeof(h2_problem_426) - 1) < 0)
+                 upgrade, h2_problem_type, body_len);
+    if (n < 0 || (size_t)n >= sizeof(head) || h2_conn_emit(conn, head, (size_t)n) < 0 ||
+        h2_conn_emit(conn, body, body_len) < 0) {
         h2_conn_close(conn);
+        return;
+    }
+    if (conn->tls == NULL)
+        return;
+    if (h2_tls_seal(conn) < 0) {
+        h2_conn_close(conn);
+        return;
+    }
+    conn->tls_bye = true;
+    ERR_clear_error();
+    SSL_shutdown(conn->tls); /* sealed by the next h2_conn_fill() */
 }
 
 static bool h2_is_tchar(uint8_t c)
@@ -846,6 +982,45 @@ static int h2_conn_input(struct h2_conn *conn, const uint8_t *data, size_t len)
     return h2_conn_recv(conn, data + take, len - take);
 }
 
+/*
+ * Gives ciphertext to OpenSSL and the plaintext it yields to h2_conn_input(). SSL_read() drives
+ * the handshake too: its records land in tls_out and go out with the next flush. Everything fed
+ * is decrypted before returning, so no plaintext waits inside OpenSSL for a readiness event that
+ * will not come. Their close_notify closes like EOF; a fatal error flushes OpenSSL's alert, then
+ * closes.
+ */
+static void h2_tls_input(struct h2_conn *conn, const uint8_t *data, size_t len)
+{
+    uint8_t plain[H2_READ_CHUNK];
+    int n, err;
+
+    if (conn->tls_failed)
+        return; /* closing once the alert is out */
+    if (BIO_write(conn->tls_in, data, (int)len) != (int)len) {
+        h2_conn_close(conn);
+        return;
+    }
+    while (!conn->closing) {
+        ERR_clear_error();
+        n = SSL_read(conn->tls, plain, sizeof(plain));
+        if (n > 0) {
+            h2_conn_input(conn, plain, (size_t)n);
+            continue;
+        }
+        err = SSL_get_error(conn->tls, n);
+        if (err == SSL_ERROR_WANT_READ)
+            return;
+        if (err == SSL_ERROR_ZERO_RETURN) {
+            h2_conn_close(conn);
+            return;
+        }
+        /* SSL_ERROR_SSL (not TLS, a bad handshake, a bad record), _SYSCALL and the rest. */
+        conn->tls_failed = true;
+        conn->close_after_flush = true;
+        return;
+    }
+}
+
 static void h2_conn_on_read(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct h2_conn *conn = w->data;
@@ -866,7 +1041,10 @@ static void h2_conn_on_read(struct ev_loop *loop, ev_io *w, int revents)
         return;
     }
     h2_conn_touch(conn);
-    h2_conn_input(conn, buf, (size_t)n);
+    if (conn->tls != NULL)
+        h2_tls_input(conn, buf, (size_t)n);
+    else
+        h2_conn_input(conn, buf, (size_t)n);
     h2_conn_flush(conn);
 }
 
@@ -903,6 +1081,30 @@ static void h2_conn_on_idle(struct ev_loop *loop, ev_timer *w, int revents)
     h2_conn_flush(conn);
 }
 
+/* Gives a new connection its server-side SSL on two memory BIOs; returns 0 or -ENOMEM. */
+static int h2_tls_conn_new(struct h2_conn *conn, SSL_CTX *ctx)
+{
+    BIO *in, *out;
+
+    conn->tls = SSL_new(ctx);
+    in = BIO_new(BIO_s_mem());
+    out = BIO_new(BIO_s_mem());
+    if (conn->tls == NULL || in == NULL || out == NULL) {
+        BIO_free(in);
+        BIO_free(out);
+        SSL_free(conn->tls);
+        conn->tls = NULL;
+        return -ENOMEM;
+    }
+    BIO_set_mem_eof_return(in, -1); /* empty means "want more", not EOF */
+    BIO_set_mem_eof_return(out, -1);
+    SSL_set_bio(conn->tls, in, out); /* conn->tls owns both now */
+    SSL_set_accept_state(conn->tls);
+    conn->tls_in = in;
+    conn->tls_out = out;
+    return 0;
+}
+
 static int h2_conn_new(struct h2_server *server, int fd, const struct sockaddr_storage *ss)
 {
     nghttp2_settings_entry iv[2];
@@ -933,6 +1135,14 @@ static int h2_conn_new(struct h2_server *server, int fd, const struct sockaddr_s
     if (rv != 0)
         goto out;
 
+    if (server->tls_ctx != NULL) {
+        rv = h2_tls_conn_new(conn, server->tls_ctx);
+        if (rv < 0) {
+            rv = NGHTTP2_ERR_NOMEM; /* the only way it fails */
+            goto out;
+        }
+    }
+
     conn->fd = fd;
     ev_io_init(&conn->rev, h2_conn_on_read, fd, EV_READ);
     conn->rev.data = conn;
@@ -951,6 +1161,7 @@ static int h2_conn_new(struct h2_server *server, int fd, const struct sockaddr_s
     ev_timer_again(server->loop, &conn->idle);
     return 0;
 out:
+    SSL_free(conn->tls);
     nghttp2_session_del(conn->session);
     free(conn);
     return h2_errno(rv);
@@ -1078,30 +1289,170 @@ static void h2_server_on_shutdown_timer(struct ev_loop *loop, ev_timer *w, int r
     ev_timer_start(loop, w);
 }
 
+/* ---- TLS context ------------------------------------------------------------------------- */
+
+/* Fills errbuf (when there is one) with fmt and, when OpenSSL left one, its reason; returns rv. */
+static int h2_tls_fail(char *errbuf, size_t errlen, int rv, const char *fmt, ...)
+{
+    const char *reason = NULL;
+    unsigned long e = ERR_peek_last_error();
+    va_list ap;
+    size_t n;
+
+    if (errbuf != NULL && errlen > 0) {
+        va_start(ap, fmt);
+        vsnprintf(errbuf, errlen, fmt, ap);
+        va_end(ap);
+        if (e != 0)
+            reason = ERR_reason_error_string(e);
+        n = strlen(errbuf);
+        if (reason != NULL && n < errlen)
+            snprintf(errbuf + n, errlen - n, ": %s", reason);
+    }
+    ERR_clear_error();
+    return rv;
+}
+
+/* Picks "h2" from the client's ALPN list; without it, no ALPN answer (the 426 explains later). */
+static int h2_tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                              const unsigned char *in, unsigned int inlen, void *arg)
+{
+    unsigned int i = 0;
+
+    (void)ssl;
+    (void)arg;
+    while (i < inlen) {
+        unsigned int len = in[i];
+
+        if (len > inlen - i - 1)
+            break; /* malformed: OpenSSL checks, but be safe */
+        if (len == 2 && memcmp(in + i + 1, "h2", 2) == 0) {
+            *out = in + i + 1;
+            *outlen = 2;
+            return SSL_TLSEXT_ERR_OK;
+        }
+        i += 1 + len;
+    }
+    return SSL_TLSEXT_ERR_NOACK;
+}
+
+/* Is path readable? Returns 0 or -errno with the message in errbuf. */
+static int h2_tls_readable(const char *what, const char *path, char *errbuf, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    int rv;
+
+    if (f != NULL) {
+        fclose(f);
+        return 0;
+    }
+    rv = -errno;
+    ERR_clear_error();
+    return h2_tls_fail(errbuf, errlen, rv, "tls: cannot read the %s %s: %s", what, path,
+                       strerror(-rv));
+}
+
+/* Builds the server's SSL_CTX from the PEM files; returns 0 and *ret_ctx or a negative errno. */
+static int h2_tls_ctx_new(const struct h2_tls *tls, SSL_CTX **ret_ctx, char *errbuf, size_t errlen)
+{
+    SSL_CTX *ctx;
+    int rv;
+
+    if (tls->cert_file == NULL || tls->key_file == NULL || !tls->cert_file[0] ||
+        !tls->key_file[0])
+        return h2_tls_fail(errbuf, errlen, -EINVAL, "tls: both a certificate and a key are needed");
+    rv = h2_tls_readable("certificate", tls->cert_file, errbuf, errlen);
+    if (rv == 0)
+        rv = h2_tls_readable("private key", tls->key_file, errbuf, errlen);
+    if (rv < 0)
+        return rv;
+
+    ERR_clear_error();
+    ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL)
+        return h2_tls_fail(errbuf, errlen, -ENOMEM, "tls: cannot create the context");
+    if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_set_cipher_list(ctx, H2_TLS12_CIPHERS) != 1) {
+        rv = h2_tls_fail(errbuf, errlen, -EINVAL, "tls: cannot set the protocol versions");
+        goto free_ctx;
+    }
+    /* Renegotiation is forbidden by HTTP/2 over TLS 1.2; no compression (CRIME). */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+                                 SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    if (SSL_CTX_use_certificate_chain_file(ctx, tls->cert_file) != 1) {
+        rv = h2_tls_fail(errbuf, errlen, -EINVAL,
+                         "tls: cannot load a PEM certificate chain from %s", tls->cert_file);
+        goto free_ctx;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, tls->key_file, SSL_FILETYPE_PEM) != 1) {
+        /* OpenSSL also refuses a key of another type than the certificate's here. */
+        rv = h2_tls_fail(errbuf, errlen, -EINVAL,
+                         "tls: cannot use the private key in %s with the certificate in %s",
+                         tls->key_file, tls->cert_file);
+        goto free_ctx;
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        rv = h2_tls_fail(errbuf, errlen, -EINVAL,
+                         "tls: the private key in %s does not match the certificate in %s",
+                         tls->key_file, tls->cert_file);
+        goto free_ctx;
+    }
+    SSL_CTX_set_alpn_select_cb(ctx, h2_tls_alpn_select, NULL);
+    *ret_ctx = ctx;
+    return 0;
+free_ctx:
+    SSL_CTX_free(ctx);
+    return rv;
+}
+
 /* On failure listen_fd stays the caller's: h2 owns it only once this returns 0. */
 int h2_server_new(struct ev_loop *loop, int listen_fd, const struct h2_limits *limits,
                   h2_handler_fn *handler, void *userdata, struct h2_server **ret_server)
 {
+    return h2_server_new_tls(loop, listen_fd, limits, NULL, handler, userdata, ret_server, NULL,
+                             0);
+}
+
+int h2_server_new_tls(struct ev_loop *loop, int listen_fd, const struct h2_limits *limits,
+                      const struct h2_tls *tls, h2_handler_fn *handler, void *userdata,
+                      struct h2_server **ret_server, char *errbuf, size_t errlen)
+{
     struct h2_server *server;
+    SSL_CTX *tls_ctx = NULL;
     int flags;
     int rv;
 
+    if (errbuf != NULL && errlen > 0)
+        errbuf[0] = '\0';
     if (loop == NULL || listen_fd < 0 || handler == NULL || ret_server == NULL)
-        return -EINVAL;
+        return h2_tls_fail(errbuf, errlen, -EINVAL, "h2: invalid arguments");
     flags = fcntl(listen_fd, F_GETFL);
-    if (flags < 0)
-        return -errno;
-    if (!(flags & O_NONBLOCK) && fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0)
-        return -errno;
+    if (flags < 0 ||
+        (!(flags & O_NONBLOCK) && fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0)) {
+        rv = -errno;
+        return h2_tls_fail(errbuf, errlen, rv, "h2: cannot make the listening socket non-blocking: %s",
+                           strerror(-rv));
+    }
+    if (tls != NULL) {
+        rv = h2_tls_ctx_new(tls, &tls_ctx, errbuf, errlen);
+        if (rv < 0)
+            return rv;
+    }
 
     server = calloc(1, sizeof(*server));
-    if (server == NULL)
-        return -ENOMEM;
+    if (server == NULL) {
+        SSL_CTX_free(tls_ctx);
+        return h2_tls_fail(errbuf, errlen, -ENOMEM, "h2: out of memory");
+    }
     rv = h2_callbacks_new(&server->callbacks);
     if (rv != 0) {
+        SSL_CTX_free(tls_ctx);
         free(server);
-        return h2_errno(rv);
+        return h2_tls_fail(errbuf, errlen, h2_errno(rv), "h2: cannot set up nghttp2: %s",
+                           nghttp2_strerror(rv));
     }
+    server->tls_ctx = tls_ctx;
     server->loop = loop;
     server->listen_fd = listen_fd;
     server->handler = handler;
@@ -1185,6 +1536,7 @@ void h2_server_free(struct h2_server *server)
         h2_conn_free(conn);
     }
     nghttp2_session_callbacks_del(server->callbacks);
+    SSL_CTX_free(server->tls_ctx);
     free(server);
 }
 

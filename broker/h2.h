@@ -1,12 +1,14 @@
 /*
  * h2 — the HTTP/2 server transport of brokerd.
  *
- * Accepts TCP connections on a listening socket, speaks cleartext HTTP/2 with
- * prior knowledge through nghttp2, gathers each stream's headers and body and
+ * Accepts TCP connections on a listening socket, speaks HTTP/2 through nghttp2
+ * (cleartext with prior knowledge, or inside TLS with ALPN "h2" when the server
+ * was made by h2_server_new_tls()), gathers each stream's headers and body and
  * hands one complete request at a time to a synchronous handler. A client that
  * opens with an HTTP/1.x request line gets a plain HTTP/1.1 426 answer telling
- * it to use HTTP/2, then the connection closes. This is the only file that
- * includes nghttp2.h. It knows nothing of routes, JSON or tokens.
+ * it to use HTTP/2, then the connection closes; over TLS as well. This is the
+ * only file that includes nghttp2.h or OpenSSL's headers. It knows nothing of
+ * routes, JSON or tokens.
  */
 #ifndef SUANWANG_H2_H
 #define SUANWANG_H2_H
@@ -54,6 +56,15 @@ struct http_response {
     const char *extra_value;
 };
 
+/*
+ * TLS settings, read once when the server starts. Both are PEM files; the
+ * strings are borrowed for the duration of the h2_server_new_tls() call only.
+ */
+struct h2_tls {
+    const char *cert_file; /* certificate chain: the leaf first, then intermediates */
+    const char *key_file;  /* the leaf's private key, unencrypted */
+};
+
 typedef void h2_handler_fn(void *userdata, const struct http_request *req,
                            struct http_response *resp);
 
@@ -63,6 +74,26 @@ typedef void h2_handler_fn(void *userdata, const struct http_request *req,
  */
 int h2_server_new(struct ev_loop *loop, int listen_fd, const struct h2_limits *limits,
                   h2_handler_fn *handler, void *userdata, struct h2_server **ret_server);
+
+/*
+ * Like h2_server_new(), but when tls is not NULL every connection speaks TLS
+ * first: TLS 1.2 or later, forward-secret AEAD ciphers only for TLS 1.2, ALPN
+ * "h2" selected when the client offers it. A client offering no "h2" (curl
+ * --http1.1) is not refused in the handshake: it gets no ALPN answer, and
+ * its HTTP/1.1 request then gets the 426 answer, so it learns why. A client
+ * that does not speak TLS at all fails the handshake and is closed. The
+ * handshake is bounded by the idle timeout. tls NULL is exactly
+ * h2_server_new().
+ *
+ * On failure errbuf (when not NULL) holds a lowercase message saying what
+ * failed, e.g. "tls: the private key in k.pem does not match the certificate
+ * in c.pem". Returns 0 and *ret_server, or -EINVAL (bad argument, unusable
+ * certificate or key), -errno when a file cannot be read, -ENOMEM. On failure
+ * listen_fd stays the caller's.
+ */
+int h2_server_new_tls(struct ev_loop *loop, int listen_fd, const struct h2_limits *limits,
+                      const struct h2_tls *tls, h2_handler_fn *handler, void *userdata,
+                      struct h2_server **ret_server, char *errbuf, size_t errlen);
 
 /*
  * Stops accepting, sends GOAWAY on every connection, lets in-flight streams

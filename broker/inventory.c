@@ -326,7 +326,69 @@ out:
     return r;
 }
 
-int inventory_apply_snapshot(struct inventory *inv, const char *center,
+/*
+ * Merges one center's feed snapshots into its pools. A pool needs counts and a
+ * price: counts come from the first feed (lowest index) that has them for the
+ * model; the price from that same row when it has one, else from the first
+ * feed with a price for the model. Stated traits (vendor, memory, domestic,
+ * TFLOPS) come with the counts row. A model with a price but no counts is
+ * offered by no capacity feed and is left out; so is one with no price.
+ */
+static int merge_rows(const struct pool_row *rows, size_t n, struct pool_row **ret, size_t *ret_n)
+{
+    struct pool_row *out = calloc(n ? n : 1, sizeof(*out));
+    size_t k = 0;
+    if (!out)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const struct pool_row *c = &rows[i];
+        if (!c->has_counts)
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = strcmp(out[j].model, c->model) == 0;
+        if (seen)
+            continue; /* an earlier feed gave this model's counts */
+        const struct pool_row *pr = c->has_price ? c : NULL;
+        for (size_t j = 0; j < n && !pr; j++) {
+            if (rows[j].has_price && strcmp(rows[j].model, c->model) == 0)
+                pr = &rows[j];
+        }
+        if (!pr)
+            continue;
+        struct pool_row *o = &out[k];
+        *o = *c;
+        o->tflops_json = c->tflops_json ? strdup(c->tflops_json) : NULL;
+        if (c->tflops_json && !o->tflops_json) {
+            store_pools_free(out, k);
+            return -ENOMEM;
+        }
+        o->price = pr->price;
+        o->spot_price = pr->spot_price;
+        snprintf(o->currency, sizeof(o->currency), "%s", pr->currency);
+        k++;
+    }
+    *ret = out;
+    *ret_n = k;
+    return 0;
+}
+
+int inventory_merge_center(struct inventory *inv, const char *center)
+{
+    struct pool_row *rows = NULL, *merged = NULL;
+    size_t n = 0, m = 0;
+    int r = store_feed_pools_load(inv->st, center, &rows, &n);
+    if (r == 0)
+        r = merge_rows(rows, n, &merged, &m);
+    if (r == 0)
+        r = store_pools_replace(inv->st, center, merged, m);
+    store_pools_free(rows, n);
+    store_pools_free(merged, m);
+    inventory_invalidate(inv);
+    return r;
+}
+
+int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
                              const struct feed_snapshot *snap, int64_t now, struct json_error *err)
 {
     int r = inventory_refresh(inv);
@@ -343,6 +405,7 @@ int inventory_apply_snapshot(struct inventory *inv, const char *center,
         snprintf(prefix, sizeof(prefix), "/pools/%zu", i);
         const struct catalog_entry *e = catalog_resolve(&inv->catalog, ps->model);
         snprintf(p->center, sizeof(p->center), "%s", center);
+        p->idx = idx;
         snprintf(p->model, sizeof(p->model), "%s", e ? e->model : ps->model);
         for (size_t j = 0; j < i; j++) {
             if (strcmp(rows[j].model, p->model) == 0) {
@@ -351,11 +414,13 @@ int inventory_apply_snapshot(struct inventory *inv, const char *center,
                 goto out;
             }
         }
-        if (config_rate(inv->cfg, ps->currency) < 0) {
+        if (ps->has_price && config_rate(inv->cfg, ps->currency) < 0) {
             r = json_fail(err, prefix, "currency", "no exchange rate to CNY is configured for %s",
                           ps->currency);
             goto out;
         }
+        p->has_counts = ps->has_counts;
+        p->has_price = ps->has_price;
         p->total = ps->total;
         p->free = ps->free;
         p->largest_block = ps->largest_block;
@@ -388,7 +453,9 @@ int inventory_apply_snapshot(struct inventory *inv, const char *center,
         }
         cJSON_Delete(t);
     }
-    r = store_pools_replace(inv->st, center, rows, snap->npools);
+    r = store_feed_pools_replace(inv->st, center, idx, rows, snap->npools);
+    if (r == 0)
+        r = inventory_merge_center(inv, center);
     inventory_invalidate(inv);
 out:
     store_pools_free(rows, snap->npools);

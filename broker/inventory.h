@@ -78,11 +78,15 @@ bool inventory_pool_stale(const struct inventory *inv, const struct pool_row *p,
 long inventory_staleness_s(const struct inventory *inv, const struct center_row *c);
 
 /*
- * Applies a parsed snapshot as the center's new pools (models resolved to the
- * catalog, currencies checked against configured rates), inside the caller's
- * transaction. Returns 0, -EINVAL with *err naming the pool field, or -errno.
+ * Applies a parsed snapshot as feed idx's view of the center (models resolved
+ * to the catalog, currencies checked against configured rates) and re-merges
+ * the center's pools, inside the caller's transaction. Returns 0, -EINVAL
+ * with *err naming the pool field, or a negative errno.
  */
-int inventory_apply_snapshot(struct inventory *inv, const char *center,
+int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
                              const struct feed_snapshot *snap, int64_t now, struct json_error *err);
+
+/* Recomputes a center's pools from its feeds' snapshots (caller's transaction). */
+int inventory_merge_center(struct inventory *inv, const char *center);
 
 #endif

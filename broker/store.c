@@ -454,9 +454,12 @@ static int feeds_write(struct store *st, const struct center_row *c)
 {
     sqlite3_stmt *s;
     int r = prep(st,
-                 "INSERT INTO feeds (center, idx, adapter, mode, url, interval_s, options) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (center, idx) DO UPDATE SET "
-                 "adapter = ?3, mode = ?4, url = ?5, interval_s = ?6, options = ?7, "
+                 "INSERT INTO feeds (center, idx, adapter, mode, url, interval_s, options, auth, "
+                 "h2c) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                 "ON CONFLICT (center, idx) DO UPDATE SET "
+                 "adapter = ?3, mode = ?4, url = ?5, interval_s = ?6, options = ?7, auth = ?8, "
+                 "h2c = ?9, pools_seen = CASE WHEN adapter = ?3 THEN pools_seen END, "
+                 "warning = CASE WHEN adapter = ?3 THEN warning END, "
                  "last_success = CASE WHEN adapter = ?3 THEN last_success END, "
                  "last_error = CASE WHEN adapter = ?3 THEN last_error END, "
                  "last_error_at = CASE WHEN adapter = ?3 THEN last_error_at END",
@@ -473,6 +476,8 @@ static int feeds_write(struct store *st, const struct center_row *c)
         bind_text(s, 5, f->url);
         sqlite3_bind_int64(s, 6, f->interval_s);
         sqlite3_bind_text(s, 7, f->options_json ? f->options_json : "{}", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 8, f->auth_json ? f->auth_json : "{}", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(s, 9, f->h2c ? 1 : 0);
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE) {
             sqlite3_finalize(s);
@@ -480,6 +485,17 @@ static int feeds_write(struct store *st, const struct center_row *c)
         }
     }
     sqlite3_finalize(s);
+    /* A feed whose adapter changed starts over: its old snapshot goes. */
+    r = prep(st,
+             "DELETE FROM feed_pools WHERE center = ?1 AND idx IN (SELECT idx FROM feeds "
+             "WHERE center = ?1 AND pools_seen IS NULL AND last_success IS NULL)",
+             &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, c->id, -1, SQLITE_TRANSIENT);
+    r = run(s);
+    if (r < 0)
+        return r;
     r = prep(st, "DELETE FROM feeds WHERE center = ?1 AND idx >= ?2", &s);
     if (r < 0)
         return r;
@@ -551,6 +567,8 @@ static void feed_config_free(struct feed_config *f)
     free(f->url);
     free(f->options_json);
     free(f->last_error);
+    free(f->warning);
+    free(f->auth_json);
 }
 
 void store_centers_free(struct center_row *rows, size_t n)
@@ -620,8 +638,8 @@ int store_centers_load(struct store *st, const char *id, struct center_row **ret
     }
     r = prep(st,
              "SELECT center, idx, adapter, mode, url, interval_s, options, last_success, "
-             "last_error, last_error_at FROM feeds WHERE ?1 IS NULL OR center = ?1 "
-             "ORDER BY center, idx",
+             "last_error, last_error_at, warning, auth, h2c, pools_seen FROM feeds "
+             "WHERE ?1 IS NULL OR center = ?1 ORDER BY center, idx",
              &s);
     if (r < 0)
         goto out;
@@ -647,6 +665,11 @@ int store_centers_load(struct store *st, const char *id, struct center_row **ret
         f->last_success = sqlite3_column_int64(s, 7);
         f->last_error = col_dup(s, 8, &oom);
         f->last_error_at = sqlite3_column_int64(s, 9);
+        f->warning = col_dup(s, 10, &oom);
+        f->auth_json = col_dup(s, 11, &oom);
+        f->h2c = sqlite3_column_int(s, 12) != 0;
+        f->pools_seen =
+            sqlite3_column_type(s, 13) == SQLITE_NULL ? -1 : (long)sqlite3_column_int64(s, 13);
     }
     r = oom ? -ENOMEM : (rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : errno_of(rc));
 out:
@@ -660,14 +683,16 @@ out:
     return 0;
 }
 
-int store_feed_result(struct store *st, const char *center, int idx, int64_t now, const char *error)
+int store_feed_result(struct store *st, const char *center, int idx, int64_t now, const char *error,
+                      const char *warning, long pools_seen)
 {
     sqlite3_stmt *s;
     int r = prep(st,
                  error ? "UPDATE feeds SET last_error = ?3, last_error_at = ?4 "
                          "WHERE center = ?1 AND idx = ?2"
                        : "UPDATE feeds SET last_success = ?4, last_error = NULL, "
-                         "last_error_at = NULL WHERE center = ?1 AND idx = ?2 AND ?3 IS NULL",
+                         "last_error_at = NULL, warning = ?5, pools_seen = ?6 "
+                         "WHERE center = ?1 AND idx = ?2 AND ?3 IS NULL",
                  &s);
     if (r < 0)
         return r;
@@ -675,6 +700,10 @@ int store_feed_result(struct store *st, const char *center, int idx, int64_t now
     sqlite3_bind_int(s, 2, idx);
     bind_text(s, 3, error);
     sqlite3_bind_int64(s, 4, now);
+    if (!error) {
+        bind_text(s, 5, warning);
+        sqlite3_bind_int64(s, 6, pools_seen);
+    }
     return run(s);
 }
 
@@ -724,6 +753,110 @@ int store_pools_replace(struct store *st, const char *center, const struct pool_
         }
     }
     sqlite3_finalize(s);
+    return 0;
+}
+
+int store_feed_pools_replace(struct store *st, const char *center, int idx,
+                             const struct pool_row *rows, size_t n)
+{
+    sqlite3_stmt *s;
+    int r = prep(st, "DELETE FROM feed_pools WHERE center = ?1 AND idx = ?2", &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, center, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 2, idx);
+    r = run(s);
+    if (r < 0)
+        return r;
+    r = prep(st,
+             "INSERT INTO feed_pools (center, idx, model, has_counts, total, free, largest_block, "
+             "has_price, price, spot_price, currency, vendor, memory_gib, domestic, tflops, "
+             "observed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+             "?15, ?16)",
+             &s);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        const struct pool_row *p = &rows[i];
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+        sqlite3_bind_text(s, 1, center, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(s, 2, idx);
+        sqlite3_bind_text(s, 3, p->model, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(s, 4, p->has_counts);
+        sqlite3_bind_int64(s, 5, p->has_counts ? p->total : 0);
+        sqlite3_bind_int64(s, 6, p->has_counts ? p->free : 0);
+        sqlite3_bind_int64(s, 7, p->has_counts ? p->largest_block : 0);
+        sqlite3_bind_int(s, 8, p->has_price);
+        if (p->has_price) {
+            sqlite3_bind_double(s, 9, p->price);
+            sqlite3_bind_text(s, 11, p->currency, -1, SQLITE_TRANSIENT);
+        }
+        if (p->spot_price >= 0)
+            sqlite3_bind_double(s, 10, p->spot_price);
+        bind_text(s, 12, p->vendor);
+        if (p->memory_gib >= 0)
+            sqlite3_bind_double(s, 13, p->memory_gib);
+        if (p->domestic >= 0)
+            sqlite3_bind_int(s, 14, p->domestic);
+        bind_text(s, 15, p->tflops_json);
+        sqlite3_bind_int64(s, 16, p->observed_at);
+        int rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE) {
+            sqlite3_finalize(s);
+            return errno_of(rc);
+        }
+    }
+    sqlite3_finalize(s);
+    return 0;
+}
+
+int store_feed_pools_load(struct store *st, const char *center, struct pool_row **ret,
+                          size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    struct pool_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    bool oom = false;
+    int rc, r = prep(st,
+                     "SELECT center, idx, model, has_counts, total, free, largest_block, "
+                     "has_price, price, spot_price, currency, vendor, memory_gib, domestic, "
+                     "tflops, observed_at FROM feed_pools WHERE center = ?1 ORDER BY idx, model",
+                     &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, center, -1, SQLITE_TRANSIENT);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct pool_row *p = grow((void **)&rows, &n, &cap, sizeof(*rows));
+        if (!p) {
+            oom = true;
+            break;
+        }
+        col_copy(s, 0, p->center, sizeof(p->center));
+        p->idx = sqlite3_column_int(s, 1);
+        col_copy(s, 2, p->model, sizeof(p->model));
+        p->has_counts = sqlite3_column_int(s, 3) != 0;
+        p->total = (long)sqlite3_column_int64(s, 4);
+        p->free = (long)sqlite3_column_int64(s, 5);
+        p->largest_block = (long)sqlite3_column_int64(s, 6);
+        p->has_price = sqlite3_column_int(s, 7) != 0;
+        p->price = sqlite3_column_double(s, 8);
+        p->spot_price = sqlite3_column_type(s, 9) == SQLITE_NULL ? -1 : sqlite3_column_double(s, 9);
+        col_copy(s, 10, p->currency, sizeof(p->currency));
+        col_copy(s, 11, p->vendor, sizeof(p->vendor));
+        p->memory_gib =
+            sqlite3_column_type(s, 12) == SQLITE_NULL ? -1 : sqlite3_column_double(s, 12);
+        p->domestic = sqlite3_column_type(s, 13) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 13);
+        p->tflops_json = col_dup(s, 14, &oom);
+        p->observed_at = sqlite3_column_int64(s, 15);
+    }
+    sqlite3_finalize(s);
+    if (oom || rc != SQLITE_DONE) {
+        store_pools_free(rows, n);
+        return oom ? -ENOMEM : errno_of(rc);
+    }
+    *ret = rows;
+    *ret_n = n;
     return 0;
 }
 

@@ -44,6 +44,10 @@ struct feed_config {
     int64_t last_success;  /* 0 = never */
     int64_t last_error_at; /* 0 = never */
     char *last_error;      /* owned; NULL when none */
+    char *warning;         /* owned; partial data noted by the adapter, or NULL */
+    char *auth_json;       /* owned; secrets for the request headers; never returned */
+    bool h2c;              /* speak HTTP/2 with prior knowledge over cleartext */
+    long pools_seen;       /* pools in the last good snapshot, -1 before the first */
 };
 
 struct center_row {
@@ -60,9 +64,13 @@ struct center_row {
     size_t nfeeds;
 };
 
+/* A center's pool, or (in feed_pools) one feed's view of it. */
 struct pool_row {
     char center[65];
+    int idx; /* the feed (feed_pools rows only) */
     char model[64];
+    bool has_counts; /* feed_pools rows: counts known */
+    bool has_price;  /* feed_pools rows: price known */
     long total;
     long free;
     long largest_block;
@@ -177,9 +185,19 @@ int store_center_delete(struct store *st, const char *id);
 /* All centers (id NULL) or one (-ENOENT when missing), with feeds. */
 int store_centers_load(struct store *st, const char *id, struct center_row **ret, size_t *ret_n);
 void store_centers_free(struct center_row *rows, size_t n);
-/* Records a feed's outcome: error NULL for success. */
-int store_feed_result(struct store *st, const char *center, int idx, int64_t now,
-                      const char *error);
+/*
+ * Records a feed's outcome: error NULL for success (then warning and
+ * pools_seen describe the snapshot); on error the last good snapshot stays.
+ */
+int store_feed_result(struct store *st, const char *center, int idx, int64_t now, const char *error,
+                      const char *warning, long pools_seen);
+
+/* Replaces one feed's snapshot (feed_pools rows of center/idx), in the caller's transaction. */
+int store_feed_pools_replace(struct store *st, const char *center, int idx,
+                             const struct pool_row *rows, size_t n);
+/* Every feed snapshot row of a center, by feed index then model. */
+int store_feed_pools_load(struct store *st, const char *center, struct pool_row **ret,
+                          size_t *ret_n);
 
 /* Replaces every pool of a center with rows (in the caller's transaction). */
 int store_pools_replace(struct store *st, const char *center, const struct pool_row *rows,
