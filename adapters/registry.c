@@ -10,6 +10,7 @@
 
 const struct adapter *const adapter_registry[] = {
     &adapter_native,
+    &adapter_slurm,
     NULL,
 };
 

@@ -30,6 +30,7 @@ struct api {
     struct inventory *inv;    /* borrowed */
     const struct config *cfg; /* borrowed */
     struct metrics *metrics;  /* borrowed; may be NULL */
+    struct feeds *feeds;      /* borrowed; the pull scheduler, NULL when not running */
     char admin_hash[65];      /* SHA-256 of SUANWANG_ADMIN_TOKEN, "" when unset */
 };
 

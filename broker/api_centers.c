@@ -11,11 +11,21 @@
 
 #include "adapter.h"
 #include "api.h"
+#include "feeds.h"
 #include "json.h"
+#include "log.h"
 #include "timefmt.h"
 
 #define MAX_FEEDS 8
 #define FUTURE_SKEW_MS (5 * 60 * 1000)
+
+/* Lets the pull scheduler see the change; a failure here only delays polling. */
+static void sync_feeds(struct api *api)
+{
+    int r = api->feeds ? feeds_sync(api->feeds) : 0;
+    if (r < 0)
+        log_warn("feed scheduler sync failed: %s", strerror(-r));
+}
 
 static bool may_manage(const struct api_call *call, const char *operator_id)
 {
@@ -179,6 +189,14 @@ static int parse_center(struct api *api, const struct api_call *call, const char
         c->nfeeds++;
         if (r < 0)
             goto out;
+        /* A file on the broker's own disk is the platform's to choose, not an operator's. */
+        const char *url = c->feeds[c->nfeeds - 1].url;
+        if (url && strncmp(url, "file://", 7) == 0 && call->role != ROLE_ADMIN) {
+            char prefix[32];
+            snprintf(prefix, sizeof(prefix), "/feeds/%zu", c->nfeeds - 1);
+            r = json_fail(err, prefix, "url", "file:// feeds are for admins only");
+            goto out;
+        }
     }
     c->created_at = call->now;
     c->updated_at = call->now;
@@ -411,6 +429,7 @@ static void center_write(struct api *api, const struct api_call *call, struct ap
         api_errno(reply, r, "center");
         goto out;
     }
+    sync_feeds(api);
     r = inventory_refresh(api->inv);
     const struct center_row *now_c = r == 0 ? inventory_center(api->inv, c.id) : NULL;
     if (!now_c) {
@@ -465,6 +484,7 @@ void api_center_delete(struct api *api, const struct api_call *call, struct api_
         api_errno(reply, r, "center");
         return;
     }
+    sync_feeds(api);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", call->params[0]);
     cJSON_AddBoolToObject(o, "deleted", true);

@@ -21,19 +21,26 @@ static const char *const file_fields[] = {"listen",
                                           "idle_timeout_s",
                                           "default_staleness_s",
                                           "currency_rates",
+                                          "tls_cert",
+                                          "tls_key",
+                                          "max_feed_bytes",
+                                          "feed_timeout_s",
                                           NULL};
 
 void config_usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s [--listen HOST:PORT] [--db PATH] [--config FILE] [--demo]\n"
-            "          [--port-file FILE] [--verbose]\n"
-            "  --listen HOST:PORT  address for cleartext HTTP/2 (default 127.0.0.1:8080;\n"
-            "                      port 0 picks a free port, see --port-file)\n"
+            "          [--tls-cert FILE --tls-key FILE] [--port-file FILE] [--verbose]\n"
+            "  --listen HOST:PORT  address for HTTP/2, cleartext unless --tls-cert\n"
+            "                      (default 127.0.0.1:8080; port 0 picks a free port)\n"
             "  --db PATH           SQLite database file (default suanwang.db)\n"
             "  --config FILE       JSON settings: listen, db, demo, max_body, max_header_bytes,\n"
             "                      max_streams, max_connections, idle_timeout_s,\n"
-            "                      default_staleness_s, currency_rates {\"USD\": 7.1}\n"
+            "                      default_staleness_s, currency_rates {\"USD\": 7.1},\n"
+            "                      tls_cert, tls_key\n"
+            "  --tls-cert FILE     serve HTTP/2 over TLS (ALPN h2): PEM certificate chain\n"
+            "  --tls-key FILE      and its PEM private key (both or neither)\n"
             "  --demo              load demo regions, centers and feeds\n"
             "  --port-file FILE    write the bound port to FILE once listening\n"
             "environment: SUANWANG_ADMIN_TOKEN is accepted as an admin token\n",
@@ -107,6 +114,12 @@ static int load_file(struct config *cfg, const char *path, char *errbuf, size_t 
     if (r == 0 && (r = json_get_string(doc, "db", "", false, 500, &s, &present, &jerr)) == 0 &&
         present)
         snprintf(cfg->db_path, sizeof(cfg->db_path), "%s", s);
+    if (r == 0 &&
+        (r = json_get_string(doc, "tls_cert", "", false, 500, &s, &present, &jerr)) == 0 && present)
+        snprintf(cfg->tls_cert, sizeof(cfg->tls_cert), "%s", s);
+    if (r == 0 && (r = json_get_string(doc, "tls_key", "", false, 500, &s, &present, &jerr)) == 0 &&
+        present)
+        snprintf(cfg->tls_key, sizeof(cfg->tls_key), "%s", s);
     if (r == 0)
         r = json_get_bool(doc, "demo", "", false, &cfg->demo, NULL, &jerr);
     if (r == 0 &&
@@ -136,6 +149,14 @@ static int load_file(struct config *cfg, const char *path, char *errbuf, size_t 
     if (r == 0)
         r = json_get_long(doc, "default_staleness_s", "", false, 1, 86400 * 365,
                           &cfg->default_staleness_s, NULL, &jerr);
+    if (r == 0 &&
+        (r = json_get_long(doc, "max_feed_bytes", "", false, 1024, 1L << 30, &l, &present,
+                           &jerr)) == 0 &&
+        present)
+        cfg->max_feed_bytes = (size_t)l;
+    if (r == 0)
+        r = json_get_number(doc, "feed_timeout_s", "", false, 0.1, 3600, &cfg->feed_timeout_s, NULL,
+                            &jerr);
     if (r == 0) {
         const cJSON *rates = cJSON_GetObjectItemCaseSensitive(doc, "currency_rates");
         const cJSON *it;
@@ -176,6 +197,8 @@ int config_load(int argc, char **argv, struct config *ret, char *errbuf, size_t 
                    .max_connections = 1024,
                    .idle_timeout_s = 60},
         .default_staleness_s = 900,
+        .max_feed_bytes = 16u << 20,
+        .feed_timeout_s = 30,
         .max_decisions_list = 1000,
     };
     errbuf[0] = '\0';
@@ -204,7 +227,8 @@ int config_load(int argc, char **argv, struct config *ret, char *errbuf, size_t 
         } else if (strcmp(a, "--verbose") == 0) {
             cfg.verbose = true;
         } else if (strcmp(a, "--listen") == 0 || strcmp(a, "--db") == 0 ||
-                   strcmp(a, "--config") == 0 || strcmp(a, "--port-file") == 0) {
+                   strcmp(a, "--config") == 0 || strcmp(a, "--port-file") == 0 ||
+                   strcmp(a, "--tls-cert") == 0 || strcmp(a, "--tls-key") == 0) {
             if (!v) {
                 snprintf(errbuf, errlen, "%s needs a value", a);
                 return -EINVAL;
@@ -218,11 +242,25 @@ int config_load(int argc, char **argv, struct config *ret, char *errbuf, size_t 
                 snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", v);
             } else if (strcmp(a, "--port-file") == 0) {
                 snprintf(cfg.port_file, sizeof(cfg.port_file), "%s", v);
+            } else if (strcmp(a, "--tls-cert") == 0 || strcmp(a, "--tls-key") == 0) {
+                char *dst = strcmp(a, "--tls-cert") == 0 ? cfg.tls_cert : cfg.tls_key;
+                if (!*v || strlen(v) >= sizeof(cfg.tls_cert)) {
+                    snprintf(errbuf, errlen, "%s wants a file name of 1..%zu bytes", a,
+                             sizeof(cfg.tls_cert) - 1);
+                    return -EINVAL;
+                }
+                snprintf(dst, sizeof(cfg.tls_cert), "%s", v);
             }
         } else {
             snprintf(errbuf, errlen, "unknown argument '%s' (see --help)", a);
             return -EINVAL;
         }
+    }
+    if (!cfg.tls_cert[0] != !cfg.tls_key[0]) {
+        snprintf(errbuf, errlen, "%s without %s: TLS needs both a certificate and its key",
+                 cfg.tls_cert[0] ? "--tls-cert (tls_cert)" : "--tls-key (tls_key)",
+                 cfg.tls_cert[0] ? "--tls-key (tls_key)" : "--tls-cert (tls_cert)");
+        return -EINVAL;
     }
     const char *tok = getenv("SUANWANG_ADMIN_TOKEN");
     if (tok && *tok) {

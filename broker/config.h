@@ -23,9 +23,13 @@ struct config {
     int listen_port;      /* 0 = any free port */
     char db_path[512];
     char port_file[512]; /* "" or where to write the bound port once listening */
+    char tls_cert[512];  /* "" for cleartext h2, or the PEM certificate chain for TLS */
+    char tls_key[512];   /* its PEM private key; set exactly when tls_cert is */
     bool demo;
     struct h2_limits limits;
     long default_staleness_s; /* for centers with push feeds only */
+    size_t max_feed_bytes;    /* a pulled document's cap (default 16 MiB) */
+    double feed_timeout_s;    /* a pull's total time limit (default 30) */
     long max_decisions_list;
     struct currency_rate rates[CONFIG_MAX_RATES];
     size_t nrates;

@@ -15,11 +15,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +31,7 @@
 #include <nghttp2/nghttp2.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #define H2_DEFAULT_MAX_BODY ((size_t)65536)
 #define H2_DEFAULT_MAX_HEADER_BYTES ((size_t)16384)
@@ -105,15 +106,15 @@ struct h2_conn {
     enum h2_mode mode;
     uint8_t sniff[H2_PREFACE_LEN];
     size_t sniff_len;
-    uint8_t *out; /* owned; pending output on the wire (ciphertext with TLS) out[out_off, out_len) */
+    uint8_t *out; /* owned; pending wire bytes (TLS: ciphertext) are out[out_off, out_len) */
     size_t out_off, out_len, out_cap;
     SSL *tls;       /* owned; NULL for cleartext */
     BIO *tls_in;    /* owned by tls: ciphertext read from the socket, for OpenSSL */
     BIO *tls_out;   /* owned by tls: ciphertext from OpenSSL, moved to out */
     uint8_t *plain; /* owned; TLS only: plaintext gathered for one SSL_write() */
     size_t plain_len, plain_cap;
-    bool tls_failed; /* a fatal TLS error: no more SSL_* calls but SSL_free() */
-    bool tls_bye;    /* our close_notify is queued (or will never be) */
+    bool tls_failed;        /* a fatal TLS error: no more SSL_* calls but SSL_free() */
+    bool tls_bye;           /* our close_notify is queued (or will never be) */
     unsigned idle_strikes;  /* idle timer expiries since the last read */
     bool close_after_flush; /* close as soon as the output is written */
     bool h1_half_closed;    /* 426 written and shutdown(SHUT_WR) done */
@@ -1291,25 +1292,43 @@ static void h2_server_on_shutdown_timer(struct ev_loop *loop, ev_timer *w, int r
 
 /* ---- TLS context ------------------------------------------------------------------------- */
 
-/* Fills errbuf (when there is one) with fmt and, when OpenSSL left one, its reason; returns rv. */
-static int h2_tls_fail(char *errbuf, size_t errlen, int rv, const char *fmt, ...)
+/*
+ * Fills errbuf (when there is one) with fmt and, with_ssl, the reason OpenSSL gave last (e.g.
+ * "no start line"); empties OpenSSL's error queue; returns rv.
+ */
+static int h2_vfail(char *errbuf, size_t errlen, int rv, bool with_ssl, const char *fmt, va_list ap)
 {
-    const char *reason = NULL;
-    unsigned long e = ERR_peek_last_error();
-    va_list ap;
+    unsigned long e = with_ssl ? ERR_peek_last_error() : 0;
+    const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
     size_t n;
 
     if (errbuf != NULL && errlen > 0) {
-        va_start(ap, fmt);
         vsnprintf(errbuf, errlen, fmt, ap);
-        va_end(ap);
-        if (e != 0)
-            reason = ERR_reason_error_string(e);
         n = strlen(errbuf);
-        if (reason != NULL && n < errlen)
+        if (reason != NULL && n + 1 < errlen)
             snprintf(errbuf + n, errlen - n, ": %s", reason);
     }
     ERR_clear_error();
+    return rv;
+}
+
+static int h2_fail(char *errbuf, size_t errlen, int rv, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    rv = h2_vfail(errbuf, errlen, rv, false, fmt, ap);
+    va_end(ap);
+    return rv;
+}
+
+static int h2_tls_fail(char *errbuf, size_t errlen, int rv, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    rv = h2_vfail(errbuf, errlen, rv, true, fmt, ap);
+    va_end(ap);
     return rv;
 }
 
@@ -1347,20 +1366,27 @@ static int h2_tls_readable(const char *what, const char *path, char *errbuf, siz
         return 0;
     }
     rv = -errno;
-    ERR_clear_error();
-    return h2_tls_fail(errbuf, errlen, rv, "tls: cannot read the %s %s: %s", what, path,
-                       strerror(-rv));
+    return h2_fail(errbuf, errlen, rv, "tls: cannot read the %s %s: %s", what, path, strerror(-rv));
+}
+
+/* Is OpenSSL's last error "this key is not the certificate's"? */
+static bool h2_tls_key_mismatch(void)
+{
+    unsigned long e = ERR_peek_last_error();
+
+    return ERR_GET_LIB(e) == ERR_LIB_X509 && (ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH ||
+                                              ERR_GET_REASON(e) == X509_R_KEY_TYPE_MISMATCH);
 }
 
 /* Builds the server's SSL_CTX from the PEM files; returns 0 and *ret_ctx or a negative errno. */
 static int h2_tls_ctx_new(const struct h2_tls *tls, SSL_CTX **ret_ctx, char *errbuf, size_t errlen)
 {
     SSL_CTX *ctx;
+    bool mismatch;
     int rv;
 
-    if (tls->cert_file == NULL || tls->key_file == NULL || !tls->cert_file[0] ||
-        !tls->key_file[0])
-        return h2_tls_fail(errbuf, errlen, -EINVAL, "tls: both a certificate and a key are needed");
+    if (tls->cert_file == NULL || tls->key_file == NULL || !tls->cert_file[0] || !tls->key_file[0])
+        return h2_fail(errbuf, errlen, -EINVAL, "tls: both a certificate and a key are needed");
     rv = h2_tls_readable("certificate", tls->cert_file, errbuf, errlen);
     if (rv == 0)
         rv = h2_tls_readable("private key", tls->key_file, errbuf, errlen);
@@ -1373,7 +1399,8 @@ static int h2_tls_ctx_new(const struct h2_tls *tls, SSL_CTX **ret_ctx, char *err
         return h2_tls_fail(errbuf, errlen, -ENOMEM, "tls: cannot create the context");
     if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
         SSL_CTX_set_cipher_list(ctx, H2_TLS12_CIPHERS) != 1) {
-        rv = h2_tls_fail(errbuf, errlen, -EINVAL, "tls: cannot set the protocol versions");
+        rv = h2_tls_fail(errbuf, errlen, -EINVAL,
+                         "tls: cannot set the protocol versions and ciphers");
         goto free_ctx;
     }
     /* Renegotiation is forbidden by HTTP/2 over TLS 1.2; no compression (CRIME). */
@@ -1385,17 +1412,22 @@ static int h2_tls_ctx_new(const struct h2_tls *tls, SSL_CTX **ret_ctx, char *err
                          "tls: cannot load a PEM certificate chain from %s", tls->cert_file);
         goto free_ctx;
     }
+    /* OpenSSL compares the key with the certificate here already, else in the check. */
+    ERR_clear_error();
     if (SSL_CTX_use_PrivateKey_file(ctx, tls->key_file, SSL_FILETYPE_PEM) != 1) {
-        /* OpenSSL also refuses a key of another type than the certificate's here. */
-        rv = h2_tls_fail(errbuf, errlen, -EINVAL,
-                         "tls: cannot use the private key in %s with the certificate in %s",
-                         tls->key_file, tls->cert_file);
-        goto free_ctx;
+        if (!h2_tls_key_mismatch()) {
+            rv = h2_tls_fail(errbuf, errlen, -EINVAL, "tls: cannot load a PEM private key from %s",
+                             tls->key_file);
+            goto free_ctx;
+        }
+        mismatch = true;
+    } else {
+        mismatch = SSL_CTX_check_private_key(ctx) != 1;
     }
-    if (SSL_CTX_check_private_key(ctx) != 1) {
-        rv = h2_tls_fail(errbuf, errlen, -EINVAL,
-                         "tls: the private key in %s does not match the certificate in %s",
-                         tls->key_file, tls->cert_file);
+    if (mismatch) { /* OpenSSL's reason ("no certificate assigned" for EC vs RSA) confuses */
+        rv = h2_fail(errbuf, errlen, -EINVAL,
+                     "tls: the private key in %s does not match the certificate in %s",
+                     tls->key_file, tls->cert_file);
         goto free_ctx;
     }
     SSL_CTX_set_alpn_select_cb(ctx, h2_tls_alpn_select, NULL);
@@ -1410,8 +1442,7 @@ free_ctx:
 int h2_server_new(struct ev_loop *loop, int listen_fd, const struct h2_limits *limits,
                   h2_handler_fn *handler, void *userdata, struct h2_server **ret_server)
 {
-    return h2_server_new_tls(loop, listen_fd, limits, NULL, handler, userdata, ret_server, NULL,
-                             0);
+    return h2_server_new_tls(loop, listen_fd, limits, NULL, handler, userdata, ret_server, NULL, 0);
 }
 
 int h2_server_new_tls(struct ev_loop *loop, int listen_fd, const struct h2_limits *limits,
@@ -1426,13 +1457,12 @@ int h2_server_new_tls(struct ev_loop *loop, int listen_fd, const struct h2_limit
     if (errbuf != NULL && errlen > 0)
         errbuf[0] = '\0';
     if (loop == NULL || listen_fd < 0 || handler == NULL || ret_server == NULL)
-        return h2_tls_fail(errbuf, errlen, -EINVAL, "h2: invalid arguments");
+        return h2_fail(errbuf, errlen, -EINVAL, "h2: invalid arguments");
     flags = fcntl(listen_fd, F_GETFL);
-    if (flags < 0 ||
-        (!(flags & O_NONBLOCK) && fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0)) {
+    if (flags < 0 || (!(flags & O_NONBLOCK) && fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0)) {
         rv = -errno;
-        return h2_tls_fail(errbuf, errlen, rv, "h2: cannot make the listening socket non-blocking: %s",
-                           strerror(-rv));
+        return h2_fail(errbuf, errlen, rv, "h2: cannot make the listening socket non-blocking: %s",
+                       strerror(-rv));
     }
     if (tls != NULL) {
         rv = h2_tls_ctx_new(tls, &tls_ctx, errbuf, errlen);
@@ -1443,14 +1473,14 @@ int h2_server_new_tls(struct ev_loop *loop, int listen_fd, const struct h2_limit
     server = calloc(1, sizeof(*server));
     if (server == NULL) {
         SSL_CTX_free(tls_ctx);
-        return h2_tls_fail(errbuf, errlen, -ENOMEM, "h2: out of memory");
+        return h2_fail(errbuf, errlen, -ENOMEM, "h2: out of memory");
     }
     rv = h2_callbacks_new(&server->callbacks);
     if (rv != 0) {
         SSL_CTX_free(tls_ctx);
         free(server);
-        return h2_tls_fail(errbuf, errlen, h2_errno(rv), "h2: cannot set up nghttp2: %s",
-                           nghttp2_strerror(rv));
+        return h2_fail(errbuf, errlen, h2_errno(rv), "h2: cannot set up nghttp2: %s",
+                       nghttp2_strerror(rv));
     }
     server->tls_ctx = tls_ctx;
     server->loop = loop;

@@ -4,16 +4,11 @@
  * server, the hold-expiry sweep, the demo and signals; it holds no logic of
  * its own.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -23,9 +18,12 @@
 #include "clock.h"
 #include "config.h"
 #include "demo.h"
+#include "feeds.h"
+#include "fetch.h"
 #include "h2.h"
 #include "inventory.h"
 #include "log.h"
+#include "net.h"
 #include "store.h"
 
 #define EXPIRY_SWEEP_S 1.0
@@ -39,62 +37,6 @@ struct daemon {
     ev_timer sweep;
     bool stopping;
 };
-
-static int listen_on(const char *host, int port, int *ret_port)
-{
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    char portstr[16];
-    snprintf(portstr, sizeof(portstr), "%d", port);
-    int r = getaddrinfo(host, portstr, &hints, &res);
-    if (r != 0) {
-        log_error("cannot resolve listen address %s: %s", host, gai_strerror(r));
-        return -EINVAL;
-    }
-    int fd = -1, err = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            err = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 511) == 0)
-            break;
-        err = errno;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        log_error("cannot listen on %s:%d: %s", host, port, strerror(err));
-        return -err;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    getsockname(fd, (struct sockaddr *)&ss, &sl);
-    *ret_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                               : ((struct sockaddr_in *)&ss)->sin_port);
-    return fd;
-}
-
-static int write_port_file(const char *path, int port)
-{
-    char tmp[600], buf[16];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    int n = snprintf(buf, sizeof(buf), "%d\n", port);
-    bool ok = write(fd, buf, (size_t)n) == n;
-    close(fd);
-    if (!ok || rename(tmp, path) < 0)
-        return -EIO;
-    return 0;
-}
 
 static void on_drained(void *userdata)
 {
@@ -133,6 +75,7 @@ int main(int argc, char **argv)
     struct inventory inv;
     struct api api = {0};
     struct demo *demo = NULL;
+    struct fetch *fetcher = NULL;
     char err[512];
     int port = 0, rc = 1;
 
@@ -163,16 +106,26 @@ int main(int argc, char **argv)
     memset(cfg.admin_token, 0, sizeof(cfg.admin_token));
 
     d.loop = ev_default_loop(EVFLAG_AUTO);
-    int fd = listen_on(cfg.listen_host, cfg.listen_port, &port);
-    if (fd < 0)
+    int fd = net_listen(cfg.listen_host, cfg.listen_port, &port, err, sizeof(err));
+    if (fd < 0) {
+        log_error("%s", err);
         goto out;
+    }
     struct h2_limits limits = cfg.limits;
     /* Feed pushes may be larger than other bodies; the API enforces each route's limit. */
     if (limits.max_body < (1u << 20))
         limits.max_body = 1u << 20;
-    r = h2_server_new(d.loop, fd, &limits, api_handle, &api, &d.server);
+    struct h2_tls tls = {.cert_file = cfg.tls_cert, .key_file = cfg.tls_key};
+    r = h2_server_new_tls(d.loop, fd, &limits, cfg.tls_cert[0] ? &tls : NULL, api_handle, &api,
+                          &d.server, err, sizeof(err));
     if (r < 0) {
-        log_error("cannot start the HTTP/2 server: %s", strerror(-r));
+        log_error("cannot start the HTTP/2 server: %s", err[0] ? err : strerror(-r));
+        close(fd);
+        goto out;
+    }
+    if ((r = fetch_new(d.loop, &fetcher)) < 0 ||
+        (r = feeds_new(d.loop, d.st, &inv, &cfg, fetcher, NULL, &api.feeds)) < 0) {
+        log_error("cannot start the feed scheduler: %s", strerror(-r));
         goto out;
     }
     if (cfg.demo && (r = demo_start(&api, d.loop, &demo)) < 0) {
@@ -187,12 +140,13 @@ int main(int argc, char **argv)
     ev_timer_init(&d.sweep, on_sweep, EXPIRY_SWEEP_S, EXPIRY_SWEEP_S);
     d.sweep.data = &d;
     ev_timer_start(d.loop, &d.sweep);
-    if (cfg.port_file[0] && write_port_file(cfg.port_file, port) < 0) {
+    if (cfg.port_file[0] && net_write_port_file(cfg.port_file, port) < 0) {
         log_error("cannot write the port file %s", cfg.port_file);
         goto out;
     }
-    log_info("brokerd listening on %s:%d (h2c), database %s%s%s", cfg.listen_host, port,
-             cfg.db_path, cfg.demo ? ", demo centers loaded" : "",
+    log_info("brokerd listening on %s:%d (%s), database %s%s%s", cfg.listen_host, port,
+             cfg.tls_cert[0] ? "h2 over TLS" : "h2c", cfg.db_path,
+             cfg.demo ? ", demo centers loaded" : "",
              api.admin_hash[0] ? ", bootstrap admin token set" : "");
     ev_run(d.loop, 0);
     log_info("brokerd stopped");
@@ -200,6 +154,8 @@ int main(int argc, char **argv)
 out:
     demo_free(demo);
     h2_server_free(d.server);
+    feeds_free(api.feeds);
+    fetch_free(fetcher);
     inventory_free(&inv);
     store_close(d.st);
     return rc;

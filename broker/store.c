@@ -691,7 +691,9 @@ int store_feed_result(struct store *st, const char *center, int idx, int64_t now
                  error ? "UPDATE feeds SET last_error = ?3, last_error_at = ?4 "
                          "WHERE center = ?1 AND idx = ?2"
                        : "UPDATE feeds SET last_success = ?4, last_error = NULL, "
-                         "last_error_at = NULL, warning = ?5, pools_seen = ?6 "
+                         "last_error_at = NULL, "
+                         "warning = CASE WHEN ?6 < 0 THEN warning ELSE ?5 END, "
+                         "pools_seen = CASE WHEN ?6 < 0 THEN pools_seen ELSE ?6 END "
                          "WHERE center = ?1 AND idx = ?2 AND ?3 IS NULL",
                  &s);
     if (r < 0)
@@ -809,6 +811,18 @@ int store_feed_pools_replace(struct store *st, const char *center, int idx,
     }
     sqlite3_finalize(s);
     return 0;
+}
+
+int store_feed_pools_touch(struct store *st, const char *center, int idx, int64_t now)
+{
+    sqlite3_stmt *s;
+    int r = prep(st, "UPDATE feed_pools SET observed_at = ?3 WHERE center = ?1 AND idx = ?2", &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, center, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 2, idx);
+    sqlite3_bind_int64(s, 3, now);
+    return run(s);
 }
 
 int store_feed_pools_load(struct store *st, const char *center, struct pool_row **ret,

@@ -187,7 +187,8 @@ int store_centers_load(struct store *st, const char *id, struct center_row **ret
 void store_centers_free(struct center_row *rows, size_t n);
 /*
  * Records a feed's outcome: error NULL for success (then warning and
- * pools_seen describe the snapshot); on error the last good snapshot stays.
+ * pools_seen describe the snapshot; pools_seen < 0 keeps both as they were,
+ * for an unchanged document); on error the last good snapshot stays.
  */
 int store_feed_result(struct store *st, const char *center, int idx, int64_t now, const char *error,
                       const char *warning, long pools_seen);
@@ -195,6 +196,8 @@ int store_feed_result(struct store *st, const char *center, int idx, int64_t now
 /* Replaces one feed's snapshot (feed_pools rows of center/idx), in the caller's transaction. */
 int store_feed_pools_replace(struct store *st, const char *center, int idx,
                              const struct pool_row *rows, size_t n);
+/* Marks a feed's snapshot as observed at now (the source answered "not modified"). */
+int store_feed_pools_touch(struct store *st, const char *center, int idx, int64_t now);
 /* Every feed snapshot row of a center, by feed index then model. */
 int store_feed_pools_load(struct store *st, const char *center, struct pool_row **ret,
                           size_t *ret_n);

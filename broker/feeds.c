@@ -1,0 +1,623 @@
+/*
+ * feeds — pull-feed jobs on the libev loop. Each job owns its timer and at
+ * most one transfer; a poll is fetch (one or more pages, or nodes then pods
+ * for Kubernetes) -> adapter parse -> inventory apply in one transaction ->
+ * feed health. Errors back off exponentially up to a ceiling and never touch
+ * another feed's data. Secrets go only into request headers.
+ */
+#include "feeds.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ev.h>
+
+#include "adapter.h"
+#include "auth.h"
+#include "clock.h"
+#include "config.h"
+#include "fetch.h"
+#include "inventory.h"
+#include "log.h"
+#include "store.h"
+
+#define FEED_MAX_HEADERS 4
+#define DEFAULT_MAX_PAGES 20
+#define MAX_PAGES_CEILING 200
+
+struct feed_job {
+    struct feed_job *next; /* list of the scheduler's jobs */
+    struct feeds *fs;      /* borrowed */
+    char center[65];
+    int idx;
+    char key[AUTH_HASH_LEN + 1];         /* hash of everything that defines the job */
+    const struct adapter *adapter;       /* borrowed (static) */
+    char *url;                           /* owned */
+    char *pods_url;                      /* owned; Kubernetes pod list, or NULL */
+    cJSON *options;                      /* owned */
+    char *headers[FEED_MAX_HEADERS + 1]; /* owned; NULL-terminated */
+    bool h2c;
+    long interval_s;
+    long max_pages;
+    ev_timer timer;             /* next poll or retry */
+    struct fetch_job *inflight; /* borrowed from fetch; NULL when idle */
+    unsigned failures;          /* consecutive, for the backoff */
+    char etag[256];
+    char last_modified[128];
+    /* the poll in progress */
+    struct feed_snapshot acc; /* owned; pools of the pages so far */
+    unsigned page;
+    char *nodes_doc; /* owned; Kubernetes nodes while pods are fetched */
+    size_t nodes_len;
+    bool seen;           /* marked by feeds_sync */
+    int version;         /* index into api_versions for a "{version}" URL */
+    char *versioned_url; /* owned; url with "{version}" filled in */
+};
+
+/* slurmrestd API versions, newest first, tried in turn for a URL holding "{version}". */
+static const char *const api_versions[] = {"v0.0.44", "v0.0.43", "v0.0.42", "v0.0.41",
+                                           "v0.0.40", "v0.0.39", "v0.0.38", NULL};
+
+struct feeds {
+    struct ev_loop *loop;     /* borrowed */
+    struct store *st;         /* borrowed */
+    struct inventory *inv;    /* borrowed */
+    const struct config *cfg; /* borrowed */
+    struct fetch *fetch;      /* borrowed */
+    struct feeds_limits limits;
+    struct feed_job *jobs; /* owned list */
+    unsigned njobs;
+    unsigned inflight;
+    uint64_t rng; /* jitter; not security relevant */
+};
+
+static double jitter(struct feeds *fs, double seconds)
+{
+    fs->rng ^= fs->rng << 13;
+    fs->rng ^= fs->rng >> 7;
+    fs->rng ^= fs->rng << 17;
+    double u = (double)(fs->rng >> 11) / 9007199254740992.0; /* [0, 1) */
+    double j = seconds * fs->limits.jitter * (2 * u - 1);
+    return seconds + j > 0.05 ? seconds + j : 0.05;
+}
+
+static void schedule(struct feed_job *job, double seconds)
+{
+    ev_timer_stop(job->fs->loop, &job->timer);
+    ev_timer_set(&job->timer, seconds, 0);
+    ev_timer_start(job->fs->loop, &job->timer);
+}
+
+static void poll_reset(struct feed_job *job)
+{
+    feed_snapshot_free(&job->acc);
+    job->page = 0;
+    free(job->nodes_doc);
+    job->nodes_doc = NULL;
+    job->nodes_len = 0;
+}
+
+static void job_free(struct feed_job *job)
+{
+    if (!job)
+        return;
+    ev_timer_stop(job->fs->loop, &job->timer);
+    if (job->inflight) {
+        fetch_cancel(job->inflight);
+        job->fs->inflight--;
+    }
+    poll_reset(job);
+    free(job->url);
+    free(job->versioned_url);
+    free(job->pods_url);
+    cJSON_Delete(job->options);
+    for (size_t i = 0; job->headers[i]; i++)
+        free(job->headers[i]);
+    free(job);
+}
+
+/* Records a failed poll and retries after an exponential backoff. */
+static void fail(struct feed_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void fail(struct feed_job *job, const char *fmt, ...)
+{
+    struct feeds *fs = job->fs;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    poll_reset(job);
+    job->failures++;
+    if (store_feed_result(fs->st, job->center, job->idx, clock_now_ms(), msg, NULL, 0) < 0)
+        log_warn("feed %s#%d: cannot record the error: %s", job->center, job->idx,
+                 store_errmsg(fs->st));
+    inventory_invalidate(fs->inv);
+    double delay = (double)job->interval_s;
+    for (unsigned i = 0; i < job->failures && delay < fs->limits.max_backoff_s; i++)
+        delay *= 2;
+    if (delay > fs->limits.max_backoff_s)
+        delay = fs->limits.max_backoff_s;
+    log_warn("feed %s#%d (%s) failed (%u in a row), retry in %.0f s: %s", job->center, job->idx,
+             job->adapter->name, job->failures, delay, msg);
+    schedule(job, jitter(fs, delay));
+}
+
+static void succeed(struct feed_job *job, size_t npools)
+{
+    if (job->failures)
+        log_info("feed %s#%d (%s) recovered after %u failures: %zu pools", job->center, job->idx,
+                 job->adapter->name, job->failures, npools);
+    job->failures = 0;
+    poll_reset(job);
+    schedule(job, jitter(job->fs, (double)job->interval_s));
+}
+
+static void start_fetch(struct feed_job *job, const char *url, bool conditional);
+static const char *poll_url(struct feed_job *job);
+
+/* Adds a page's pools to the poll's accumulated snapshot: counts add up, the lower price wins. */
+static int accumulate(struct feed_snapshot *acc, const struct feed_snapshot *page)
+{
+    for (size_t i = 0; i < page->npools; i++) {
+        const struct pool_snapshot *p = &page->pools[i];
+        struct pool_snapshot *q = NULL;
+        for (size_t j = 0; j < acc->npools && !q; j++) {
+            if (strcmp(acc->pools[j].model, p->model) == 0)
+                q = &acc->pools[j];
+        }
+        if (!q) {
+            if (acc->npools >= ADAPTER_MAX_POOLS)
+                return -E2BIG;
+            struct pool_snapshot *n = realloc(acc->pools, (acc->npools + 1) * sizeof(*n));
+            if (!n)
+                return -ENOMEM;
+            acc->pools = n;
+            acc->pools[acc->npools++] = *p;
+            continue;
+        }
+        if (p->has_counts) {
+            q->total = q->has_counts ? q->total + p->total : p->total;
+            q->free = q->has_counts ? q->free + p->free : p->free;
+            q->largest_block =
+                q->largest_block > p->largest_block ? q->largest_block : p->largest_block;
+            q->has_counts = true;
+        }
+        if (p->has_price && (!q->has_price || p->price < q->price)) {
+            q->price = p->price;
+            q->spot_price = p->spot_price;
+            memcpy(q->currency, p->currency, sizeof(q->currency));
+            q->has_price = true;
+        }
+    }
+    if (page->observed_at_ms > acc->observed_at_ms)
+        acc->observed_at_ms = page->observed_at_ms;
+    if (page->warning[0] && !acc->warning[0])
+        memcpy(acc->warning, page->warning, sizeof(acc->warning));
+    return 0;
+}
+
+/* "scheme://host[:port]/" of a URL, for keeping paged feeds on their own server. */
+static size_t origin_len(const char *url)
+{
+    const char *p = strstr(url, "://");
+    if (!p)
+        return 0;
+    const char *slash = strchr(p + 3, '/');
+    return slash ? (size_t)(slash - url) + 1 : strlen(url);
+}
+
+static bool same_origin(const char *a, const char *b)
+{
+    size_t n = origin_len(a);
+    return n > 0 && n == origin_len(b) && strncasecmp(a, b, n) == 0;
+}
+
+static void apply(struct feed_job *job)
+{
+    struct feeds *fs = job->fs;
+    struct json_error err = {0};
+    int64_t now = clock_now_ms();
+    int r = store_begin(fs->st);
+    if (r == 0) {
+        r = inventory_apply_snapshot(fs->inv, job->center, job->idx, &job->acc, now, &err);
+        if (r == 0)
+            r = store_feed_result(fs->st, job->center, job->idx, now, NULL,
+                                  job->acc.warning[0] ? job->acc.warning : NULL,
+                                  (long)job->acc.npools);
+        if (r == 0)
+            r = store_commit(fs->st);
+        else
+            store_rollback(fs->st);
+    }
+    inventory_invalidate(fs->inv);
+    if (r == -EINVAL) {
+        fail(job, "%s%s%s", err.pointer, err.pointer[0] ? ": " : "", err.detail);
+        return;
+    }
+    if (r < 0) {
+        fail(job, "cannot store the snapshot: %s", strerror(-r));
+        return;
+    }
+    succeed(job, job->acc.npools);
+}
+
+/* A 304: the center's snapshot is still true now. */
+static void unchanged(struct feed_job *job)
+{
+    struct feeds *fs = job->fs;
+    int64_t now = clock_now_ms();
+    int r = store_begin(fs->st);
+    if (r == 0) {
+        r = store_feed_pools_touch(fs->st, job->center, job->idx, now);
+        if (r == 0)
+            r = inventory_merge_center(fs->inv, job->center);
+        if (r == 0)
+            r = store_feed_result(fs->st, job->center, job->idx, now, NULL, NULL, -1);
+        if (r == 0)
+            r = store_commit(fs->st);
+        else
+            store_rollback(fs->st);
+    }
+    inventory_invalidate(fs->inv);
+    if (r < 0) {
+        fail(job, "cannot store the snapshot: %s", strerror(-r));
+        return;
+    }
+    succeed(job, 0);
+}
+
+/* Parses one document (a page, or the nodes+pods pair) and moves the poll on. */
+static void parsed(struct feed_job *job, const char *doc, size_t len, const char *url)
+{
+    struct feed_snapshot snap = {0};
+    struct json_error err = {0};
+    int r = job->adapter->parse(doc, len, job->options, &snap, &err);
+    if (r < 0) {
+        fail(job, "%s: %s%s%s", r == -ENOMEM ? "out of memory" : "the document is not valid",
+             err.pointer, err.pointer[0] ? ": " : "", err.detail);
+        return;
+    }
+    r = accumulate(&job->acc, &snap);
+    char *next = snap.next_url;
+    snap.next_url = NULL;
+    feed_snapshot_free(&snap);
+    if (r < 0) {
+        free(next);
+        fail(job, "too many pools across pages");
+        return;
+    }
+    if (next && next[0]) {
+        if (!same_origin(next, url)) {
+            free(next);
+            fail(job, "the next page is on another server; refused");
+            return;
+        }
+        if (job->page + 1 >= (unsigned)job->max_pages) {
+            snprintf(job->acc.warning, sizeof(job->acc.warning),
+                     "stopped after %ld pages (max_pages)", job->max_pages);
+        } else {
+            job->page++;
+            start_fetch(job, next, false);
+            free(next);
+            return;
+        }
+    }
+    free(next);
+    apply(job);
+}
+
+static void on_fetched(void *userdata, const struct fetch_result *res)
+{
+    struct feed_job *job = userdata;
+    job->inflight = NULL;
+    job->fs->inflight--;
+    if (res->err) {
+        fail(job, "fetch failed: %s", res->errmsg[0] ? res->errmsg : strerror(-res->err));
+        return;
+    }
+    if (res->not_modified && job->page == 0 && !job->nodes_doc) {
+        unchanged(job);
+        return;
+    }
+    if (res->status == 404 && strstr(job->url, "{version}") && job->page == 0 && !job->nodes_doc &&
+        api_versions[job->version + 1]) {
+        /* This server does not speak that API version: try the next older one now. */
+        job->version++;
+        start_fetch(job, poll_url(job), false);
+        return;
+    }
+    if (res->status != 0 && (res->status < 200 || res->status > 299)) {
+        /* Some servers explain errors in their own format (slurmrestd's errors[]): show it. */
+        struct feed_snapshot snap = {0};
+        struct json_error err = {0};
+        int r = res->len ? job->adapter->parse(res->body, res->len, job->options, &snap, &err) : 0;
+        feed_snapshot_free(&snap);
+        if (r == -EINVAL && err.detail[0] && strstr(err.detail, "malformed") == NULL)
+            fail(job, "HTTP %ld from the feed: %s%s%s", res->status, err.pointer,
+                 err.pointer[0] ? ": " : "", err.detail);
+        else
+            fail(job, "HTTP %ld from the feed", res->status);
+        if (strstr(job->url, "{version}"))
+            job->version = 0; /* probe again from the newest next time */
+        return;
+    }
+    if (job->page == 0 && !job->nodes_doc && !job->pods_url) {
+        snprintf(job->etag, sizeof(job->etag), "%s", res->etag);
+        snprintf(job->last_modified, sizeof(job->last_modified), "%s", res->last_modified);
+    }
+    if (job->pods_url && !job->nodes_doc) {
+        /* Kubernetes: keep the node list, fetch the pods, parse both as one document. */
+        job->nodes_doc = malloc(res->len + 1);
+        if (!job->nodes_doc) {
+            fail(job, "out of memory");
+            return;
+        }
+        memcpy(job->nodes_doc, res->body, res->len + 1);
+        job->nodes_len = res->len;
+        start_fetch(job, job->pods_url, false);
+        return;
+    }
+    if (job->nodes_doc) {
+        size_t n = job->nodes_len + res->len + 32;
+        char *both = malloc(n);
+        if (!both) {
+            fail(job, "out of memory");
+            return;
+        }
+        int w = snprintf(both, n, "{\"nodes\":%s,\"pods\":%s}", job->nodes_doc, res->body);
+        parsed(job, both, w > 0 ? (size_t)w : 0, poll_url(job));
+        free(both);
+        return;
+    }
+    parsed(job, res->body, res->len, job->versioned_url ? job->versioned_url : job->url);
+}
+
+static void start_fetch(struct feed_job *job, const char *url, bool conditional)
+{
+    struct feeds *fs = job->fs;
+    struct fetch_options o = {
+        .url = url,
+        .headers = (const char *const *)job->headers,
+        .etag = conditional && job->etag[0] ? job->etag : NULL,
+        .last_modified = conditional && job->last_modified[0] ? job->last_modified : NULL,
+        .max_bytes = fs->cfg->max_feed_bytes,
+        .connect_timeout_s = 5,
+        .total_timeout_s = fs->cfg->feed_timeout_s,
+        .h2_prior_knowledge = job->h2c,
+    };
+    int r = fetch_start(fs->fetch, &o, on_fetched, job, &job->inflight);
+    if (r < 0) {
+        job->inflight = NULL;
+        fail(job, "cannot start the transfer: %s", strerror(-r));
+        return;
+    }
+    fs->inflight++;
+}
+
+/* The URL to poll: the feed's, with "{version}" replaced by the version being tried. */
+static const char *poll_url(struct feed_job *job)
+{
+    const char *mark = strstr(job->url, "{version}");
+    if (!mark)
+        return job->url;
+    size_t n = strlen(job->url) + 16;
+    char *u = malloc(n);
+    if (!u)
+        return job->url;
+    snprintf(u, n, "%.*s%s%s", (int)(mark - job->url), job->url, api_versions[job->version],
+             mark + strlen("{version}"));
+    free(job->versioned_url);
+    job->versioned_url = u;
+    return u;
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct feed_job *job = w->data;
+    struct feeds *fs = job->fs;
+    if (job->inflight)
+        return;
+    unsigned same = 0;
+    for (struct feed_job *j = fs->jobs; j; j = j->next) {
+        if (j->inflight && strcmp(j->center, job->center) == 0)
+            same++;
+    }
+    if (same >= fs->limits.per_center) {
+        schedule(job, 0.5); /* this center already has its share of transfers */
+        return;
+    }
+    poll_reset(job);
+    start_fetch(job, poll_url(job), true);
+}
+
+/* Builds the request headers from the feed's credentials. */
+static int make_headers(struct feed_job *job, const char *auth_json)
+{
+    static const struct {
+        const char *key;
+        const char *fmt;
+    } map[] = {{"bearer_token", "Authorization: Bearer %s"},
+               {"slurm_user", "X-SLURM-USER-NAME: %s"},
+               {"slurm_token", "X-SLURM-USER-TOKEN: %s"}};
+    size_t n = 0;
+    cJSON *auth = cJSON_Parse(auth_json ? auth_json : "{}");
+    job->headers[n] = strdup("Accept: application/json, text/csv, */*");
+    if (!job->headers[n++]) {
+        cJSON_Delete(auth);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]) && n < FEED_MAX_HEADERS; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(auth, map[i].key);
+        if (!cJSON_IsString(v))
+            continue;
+        size_t len = strlen(map[i].fmt) + strlen(v->valuestring);
+        char *h = malloc(len);
+        if (!h) {
+            cJSON_Delete(auth);
+            return -ENOMEM;
+        }
+        snprintf(h, len, map[i].fmt, v->valuestring);
+        job->headers[n++] = h;
+    }
+    job->headers[n] = NULL;
+    cJSON_Delete(auth);
+    return 0;
+}
+
+static void job_key(const struct center_row *c, const struct feed_config *f, char *out)
+{
+    char buf[8192];
+    snprintf(buf, sizeof(buf), "%s\n%d\n%s\n%s\n%ld\n%d\n%s\n%s", c->id, f->idx, f->adapter,
+             f->url ? f->url : "", f->interval_s, f->h2c, f->options_json ? f->options_json : "",
+             f->auth_json ? f->auth_json : "");
+    auth_sha256_hex(buf, strlen(buf), out);
+}
+
+static int job_new(struct feeds *fs, const struct center_row *c, const struct feed_config *f,
+                   const char *key)
+{
+    struct feed_job *job = calloc(1, sizeof(*job));
+    if (!job)
+        return -ENOMEM;
+    job->fs = fs;
+    snprintf(job->center, sizeof(job->center), "%s", c->id);
+    job->idx = f->idx;
+    memcpy(job->key, key, sizeof(job->key));
+    job->adapter = adapter_find(f->adapter);
+    job->url = strdup(f->url ? f->url : "");
+    job->options = cJSON_Parse(f->options_json ? f->options_json : "{}");
+    job->h2c = f->h2c;
+    job->interval_s = f->interval_s > 0 ? f->interval_s : 60;
+    job->max_pages = DEFAULT_MAX_PAGES;
+    ev_timer_init(&job->timer, on_timer, 0, 0);
+    job->timer.data = job;
+    int r = job->adapter && job->url && job->options ? make_headers(job, f->auth_json) : -ENOMEM;
+    if (r == 0) {
+        const cJSON *mp = cJSON_GetObjectItemCaseSensitive(job->options, "max_pages");
+        if (cJSON_IsNumber(mp) && mp->valuedouble >= 1)
+            job->max_pages =
+                mp->valuedouble > MAX_PAGES_CEILING ? MAX_PAGES_CEILING : (long)mp->valuedouble;
+        const cJSON *pods = cJSON_GetObjectItemCaseSensitive(job->options, "pods_url");
+        if (cJSON_IsString(pods) && pods->valuestring[0]) {
+            job->pods_url = strdup(pods->valuestring);
+            if (!job->pods_url)
+                r = -ENOMEM;
+        }
+    }
+    if (r < 0) {
+        job_free(job);
+        return r;
+    }
+    job->next = fs->jobs;
+    fs->jobs = job;
+    fs->njobs++;
+    double first = fs->limits.first_delay_s;
+    schedule(job, first > 0 ? first * ((double)(fs->rng % 1000) / 1000.0) + 0.01 : 0.01);
+    jitter(fs, 1); /* advance the generator so new jobs spread out */
+    return 0;
+}
+
+int feeds_sync(struct feeds *fs)
+{
+    int r = inventory_refresh(fs->inv);
+    if (r < 0)
+        return r;
+    for (struct feed_job *j = fs->jobs; j; j = j->next)
+        j->seen = false;
+    for (size_t i = 0; i < fs->inv->ncenters; i++) {
+        const struct center_row *c = &fs->inv->centers[i];
+        for (size_t k = 0; k < c->nfeeds; k++) {
+            const struct feed_config *f = &c->feeds[k];
+            if (strcmp(f->mode, "pull") != 0 || !f->url)
+                continue;
+            char key[AUTH_HASH_LEN + 1];
+            job_key(c, f, key);
+            struct feed_job *found = NULL;
+            for (struct feed_job *j = fs->jobs; j && !found; j = j->next) {
+                if (strcmp(j->key, key) == 0)
+                    found = j;
+            }
+            if (found) {
+                found->seen = true;
+                continue;
+            }
+            r = job_new(fs, c, f, key);
+            if (r < 0)
+                return r;
+            fs->jobs->seen = true;
+        }
+    }
+    /* Jobs whose feed changed or went away stop; a changed feed got a new job above. */
+    struct feed_job **pp = &fs->jobs;
+    while (*pp) {
+        struct feed_job *j = *pp;
+        if (j->seen) {
+            pp = &j->next;
+            continue;
+        }
+        *pp = j->next;
+        fs->njobs--;
+        job_free(j);
+    }
+    return 0;
+}
+
+int feeds_new(struct ev_loop *loop, struct store *st, struct inventory *inv,
+              const struct config *cfg, struct fetch *fetch, const struct feeds_limits *limits,
+              struct feeds **ret)
+{
+    struct feeds *fs = calloc(1, sizeof(*fs));
+    if (!fs)
+        return -ENOMEM;
+    fs->loop = loop;
+    fs->st = st;
+    fs->inv = inv;
+    fs->cfg = cfg;
+    fs->fetch = fetch;
+    fs->limits = limits ? *limits : (struct feeds_limits){0};
+    if (fs->limits.max_backoff_s <= 0)
+        fs->limits.max_backoff_s = 600;
+    if (fs->limits.jitter <= 0)
+        fs->limits.jitter = 0.1;
+    if (fs->limits.per_center == 0)
+        fs->limits.per_center = 2;
+    if (fs->limits.first_delay_s <= 0)
+        fs->limits.first_delay_s = 1;
+    fs->rng = (uint64_t)clock_mono_us() | 1;
+    int r = feeds_sync(fs);
+    if (r < 0) {
+        feeds_free(fs);
+        return r;
+    }
+    *ret = fs;
+    return 0;
+}
+
+unsigned feeds_jobs(const struct feeds *fs)
+{
+    return fs->njobs;
+}
+
+unsigned feeds_in_flight(const struct feeds *fs)
+{
+    return fs->inflight;
+}
+
+void feeds_free(struct feeds *fs)
+{
+    if (!fs)
+        return;
+    while (fs->jobs) {
+        struct feed_job *j = fs->jobs;
+        fs->jobs = j->next;
+        job_free(j);
+    }
+    free(fs);
+}

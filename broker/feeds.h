@@ -1,0 +1,47 @@
+/*
+ * feeds — the pull-feed scheduler: one job per pull feed of every center,
+ * each polled on its own interval with jitter, with exponential backoff
+ * after failures, conditional requests, paging for paged price feeds and a
+ * per-center concurrency limit. It fetches (fetch.c), parses (the feed's
+ * adapter) and applies (inventory.c); a failure is recorded on the feed and
+ * leaves the last good snapshot in place, touching no other center.
+ */
+#ifndef SUANWANG_FEEDS_H
+#define SUANWANG_FEEDS_H
+
+#include <stdint.h>
+
+struct ev_loop;
+struct feeds;
+struct fetch;
+struct inventory;
+struct store;
+struct config;
+
+/* Limits of the scheduler; 0 means the default. */
+struct feeds_limits {
+    double max_backoff_s;   /* ceiling of the retry delay (default 600) */
+    double jitter;          /* +/- share of the interval (default 0.1) */
+    unsigned per_center;    /* transfers at once per center (default 2) */
+    double first_delay_s;   /* most a new feed waits for its first poll (default 1) */
+};
+
+int feeds_new(struct ev_loop *loop, struct store *st, struct inventory *inv,
+              const struct config *cfg, struct fetch *fetch, const struct feeds_limits *limits,
+              struct feeds **ret);
+
+/*
+ * Reconciles the jobs with the inventory's pull feeds: starts jobs for new
+ * feeds, restarts changed ones, stops removed ones. Call after any change to
+ * centers. Returns 0 or a negative errno.
+ */
+int feeds_sync(struct feeds *fs);
+
+/* Pull feeds being scheduled, and transfers in flight. */
+unsigned feeds_jobs(const struct feeds *fs);
+unsigned feeds_in_flight(const struct feeds *fs);
+
+/* Stops every job and frees. NULL is a no-op. */
+void feeds_free(struct feeds *fs);
+
+#endif

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Pull feeds against hostile servers: each center's feed answers well once and
+# then misbehaves (syntax error, wrong types, negative or absurd numbers, ten
+# times the size cap, a truncated body, an HTML page, HTTP 500, a hang, a
+# trickle, an endless body). Every one keeps its last good snapshot and shows
+# the error; a well-behaved center keeps polling fresh; the API stays fast.
+. "$(dirname "$0")/lib.sh"
+
+python3 "$(dirname "$0")/hostile_feed_server.py" "$WORK/feedport" &
+FEEDSRV=$!
+trap 'kill $FEEDSRV 2>/dev/null; cleanup' EXIT
+for _ in $(seq 1 100); do [ -s "$WORK/feedport" ] && break; sleep 0.05; done
+FP=$(cat "$WORK/feedport")
+printf '{"max_feed_bytes":1048576,"feed_timeout_s":2}' >"$WORK/config.json"
+start_broker --config "$WORK/config.json" || { ok 1 "brokerd starts"; done_testing; }
+
+MODES="syntax types negative absurd huge truncated html status500 hang trickle endless empty"
+register() { # id url
+  req POST /v1/centers "{\"id\":\"$1\",\"name\":\"$1\",\"operator\":\"op1\",\"region\":\"cn-guiyang\",\"staleness_s\":3600,\"feeds\":[{\"adapter\":\"native\",\"url\":\"$2\",\"interval_s\":1}]}" "$ADMIN"
+  [ "$STATUS" = 201 ]
+}
+register good "http://127.0.0.1:$FP/good/good"
+ok $? "a well-behaved pull center registers"
+for m in $MODES; do
+  register "bad-$m" "http://127.0.0.1:$FP/seq/$m/bad-$m"
+  ok $? "center bad-$m registers"
+done
+
+# Polls run every second, backing off after failures; give them time for the good
+# first answer and at least one bad one (the hang and trickle cases take the 2 s limit).
+sleep 6
+
+# The API answers promptly while transfers hang and trickle: the loop never blocks.
+t0=$(date +%s%N)
+req GET /healthz
+t1=$(date +%s%N)
+ok "$([ "$STATUS" = 200 ] && [ $(((t1 - t0) / 1000000)) -lt 1000 ]; echo $?)" \
+  "healthz answers within a second while feeds misbehave"
+
+req GET /v1/centers "" "$ADMIN"
+CENTERS=$BODY
+for m in $MODES; do
+  BODY=$(printf '%s' "$CENTERS" | jq -c ".centers[] | select(.id == \"bad-$m\")")
+  jqt '(.pools | length) == 1 and .pools[0].model == "H800" and .pools[0].free == 40'
+  ok $? "bad-$m keeps its last good snapshot (H800 40 free)"
+  jqt '.feeds[0].last_error != null and .feeds[0].last_success != null'
+  ok $? "bad-$m shows its error: $(jqv .feeds[0].last_error | head -c 120)"
+done
+BODY=$(printf '%s' "$CENTERS" | jq -c '.centers[] | select(.id == "good")')
+jqt '.feeds[0].last_error == null and .feeds[0].age_s < 3 and (.pools | length) == 1'
+ok $? "the good center is fresh and error-free"
+
+# Error messages say what was wrong.
+msg() { printf '%s' "$CENTERS" | jq -r ".centers[] | select(.id == \"bad-$1\") | .feeds[0].last_error"; }
+ok "$(msg status500 | grep -q 'HTTP 500'; echo $?)" "HTTP 500 is named"
+ok "$(msg huge | grep -qi 'cap\|size\|large\|exceed'; echo $?)" "the size cap is named"
+ok "$(msg hang | grep -qi 'time'; echo $?)" "the hang is a timeout"
+ok "$(msg trickle | grep -qi 'time'; echo $?)" "the trickle is a timeout"
+ok "$(msg negative | grep -q '/pools/0/free'; echo $?)" "the negative count names its field"
+ok "$(msg types | grep -q '/pools/0/total'; echo $?)" "the wrong type names its field"
+
+# Routing still uses the good snapshots: 5 cards of H800 from Guiyang.
+TEN=$(token tenant acme)
+expect POST /v1/placements '{"precision":"bf16","cards":5,"hours":1,"origin":"cn-guiyang","dry_run":true}' \
+  "$TEN" 200 "routing works from the last good snapshots" '.pieces[0].model == "H800"'
+
+kill $FEEDSRV 2>/dev/null
+stop_broker
+ok $? "SIGTERM stops the daemon with status 0 while transfers are in flight"
+done_testing
