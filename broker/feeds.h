@@ -20,10 +20,10 @@ struct config;
 
 /* Limits of the scheduler; 0 means the default. */
 struct feeds_limits {
-    double max_backoff_s;   /* ceiling of the retry delay (default 600) */
-    double jitter;          /* +/- share of the interval (default 0.1) */
-    unsigned per_center;    /* transfers at once per center (default 2) */
-    double first_delay_s;   /* most a new feed waits for its first poll (default 1) */
+    double max_backoff_s; /* ceiling of the retry delay (default 600) */
+    double jitter;        /* +/- share of the interval (default 0.1) */
+    unsigned per_center;  /* transfers at once per center (default 2) */
+    double first_delay_s; /* most a new feed waits for its first poll (default 1) */
 };
 
 int feeds_new(struct ev_loop *loop, struct store *st, struct inventory *inv,
