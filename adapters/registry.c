@@ -9,9 +9,8 @@
 #include "adapter.h"
 
 const struct adapter *const adapter_registry[] = {
-    &adapter_native,
-    &adapter_slurm,
-    NULL,
+    &adapter_native,       &adapter_slurm,        &adapter_kubernetes, &adapter_prometheus,
+    &adapter_azure_retail, &adapter_skypilot_csv, &adapter_mapping,    NULL,
 };
 
 const struct adapter *adapter_find(const char *name)

@@ -1,8 +1,8 @@
 /*
  * api — request entry: match the route table, authenticate the bearer token,
  * check the role, run the handler, and turn its reply into an HTTP response
- * (JSON or problem+json). Owns the errno -> HTTP status table and the request
- * counters behind /metrics.
+ * (JSON or problem+json). Owns the errno -> HTTP status table; counts every
+ * answer in metrics.c and serves /metrics from it and the store.
  */
 #include "api.h"
 
@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "timefmt.h"
 
 #define ROLES_ALL ((1u << ROLE_ADMIN) | (1u << ROLE_OPERATOR) | (1u << ROLE_TENANT))
@@ -38,12 +39,16 @@ static const struct route_row routes[] = {
     {"GET", "/metrics", api_metrics, NO_AUTH, 0},
     {"POST", "/v1/tokens", api_tokens_create, R_ADMIN, 0},
     {"POST", "/v1/tenants", api_tenants_create, R_ADMIN, 0},
+    {"GET", "/v1/tenants/{}", api_tenant_get, R_ADMIN | R_TENANT, 0},
+    {"PUT", "/v1/tenants/{}", api_tenant_update, R_ADMIN, 0},
     {"GET", "/v1/regions", api_regions_list, ROLES_ALL, 0},
     {"POST", "/v1/regions", api_regions_create, R_ADMIN, 0},
     {"GET", "/v1/latency", api_latency_list, ROLES_ALL, 0},
     {"PUT", "/v1/latency", api_latency_put, R_ADMIN, 0},
     {"POST", "/v1/vouchers", api_vouchers_create, R_ADMIN, 0},
     {"GET", "/v1/vouchers", api_vouchers_list, R_ADMIN | R_TENANT, 0},
+    /* Before /v1/vouchers/{}: the first matching row wins ("report" is no voucher id). */
+    {"GET", "/v1/vouchers/report", api_vouchers_report, R_ADMIN, 0},
     {"GET", "/v1/vouchers/{}", api_voucher_get, R_ADMIN | R_TENANT, 0},
     {"GET", "/v1/adapters", api_adapters_list, ROLES_ALL, 0},
     {"GET", "/v1/centers", api_centers_list, ROLES_ALL, 0},
@@ -63,8 +68,8 @@ static const struct route_row routes[] = {
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
-/* Request counters for /metrics: per route row, per status class (1xx..5xx). */
-static uint64_t route_counts[NROUTES + 1][6];
+/* metrics.c counts per row, with one more row for unmatched paths. */
+_Static_assert(NROUTES < METRICS_MAX_ROUTES, "raise METRICS_MAX_ROUTES");
 
 /* Matches path (no query) against pattern; copies parameters into bufs. */
 static bool match(const char *pattern, const char *path, char bufs[][128], int *nparams)
@@ -186,6 +191,53 @@ int api_query_long(const char *query, const char *key, long def, long min, long 
             if (errno || !end || *end || v < min || v > max)
                 return -EINVAL;
             *ret = v;
+            return 0;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return 0;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int api_query_string(const char *query, const char *key, char *buf, size_t len, bool *ret_present)
+{
+    size_t klen = strlen(key);
+    *ret_present = false;
+    for (const char *p = query; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        if (n >= klen && strncmp(p, key, klen) == 0 && (n == klen || p[klen] == '=')) {
+            const char *v = p + klen + (n > klen), *end = p + n;
+            size_t o = 0;
+            while (v < end) {
+                int c = (unsigned char)*v;
+                if (c == '%') {
+                    if (end - v < 3 || hexval(v[1]) < 0 || hexval(v[2]) < 0)
+                        return -EINVAL;
+                    c = hexval(v[1]) * 16 + hexval(v[2]);
+                    v += 3;
+                } else {
+                    c = c == '+' ? ' ' : c;
+                    v++;
+                }
+                if (c == 0 || o + 1 >= len)
+                    return -EINVAL;
+                buf[o++] = (char)c;
+            }
+            buf[o] = '\0';
+            if (o == 0)
+                return -EINVAL;
+            *ret_present = true;
             return 0;
         }
         p = amp ? amp + 1 : NULL;
@@ -353,8 +405,7 @@ send:
         resp->extra_name = "location";
         resp->extra_value = location;
     }
-    int cls = reply.status / 100;
-    route_counts[row][cls >= 1 && cls <= 5 ? cls : 0]++;
+    metrics_request(api->metrics, row, reply.status);
     log_info("stream=%d peer=%s %s %.200s %d %zuB %lldus role=%s subject=%s", req->stream_id,
              req->peer ? req->peer : "-", req->method, req->path, reply.status, resp->body_len,
              (long long)(clock_mono_us() - t0), call.subject[0] ? role_name(call.role) : "-",
@@ -362,6 +413,15 @@ send:
     cJSON_Delete(reply.body);
     cJSON_Delete(reply.extra);
     free(reply.raw);
+}
+
+void api_log_transport(void *userdata, int32_t stream_id, const char *peer, const char *method,
+                       const char *path, int status, size_t body_len)
+{
+    (void)userdata;
+    log_info("stream=%d peer=%s %s %.200s %d %zuB 0us role=- subject=- (answered by the "
+             "transport)",
+             stream_id, peer ? peer : "-", method, path, status, body_len);
 }
 
 void api_healthz(struct api *api, const struct api_call *call, struct api_reply *reply)
@@ -376,31 +436,35 @@ void api_healthz(struct api *api, const struct api_call *call, struct api_reply 
 
 void api_metrics(struct api *api, const struct api_call *call, struct api_reply *reply)
 {
-    size_t cap = 8192 + NROUTES * 6 * 160, off = 0;
-    char *out = malloc(cap);
-    (void)api;
-    (void)call;
-    if (!out) {
-        api_problem(reply, 503, "out-of-memory", "the broker is short of memory", NULL, "metrics");
+    struct metrics_route labels[NROUTES];
+    struct store_stats stats;
+    struct center_row *centers = NULL;
+    size_t ncenters = 0;
+    char *out = NULL;
+    size_t len = 0;
+    for (size_t i = 0; i < NROUTES; i++)
+        labels[i] = (struct metrics_route){routes[i].method, routes[i].pattern};
+    int r = store_stats_load(api->st, call->now, &stats);
+    if (r == 0)
+        r = store_centers_load(api->st, NULL, &centers, &ncenters);
+    if (r < 0) {
+        api_errno(reply, r, "metrics");
         return;
     }
-    off += (size_t)snprintf(out + off, cap - off,
-                            "# HELP suanwang_requests_total API requests by route and status "
-                            "class.\n# TYPE suanwang_requests_total counter\n");
-    for (size_t i = 0; i <= NROUTES; i++) {
-        for (int c = 1; c <= 5; c++) {
-            if (!route_counts[i][c])
-                continue;
-            off += (size_t)snprintf(out + off, cap - off,
-                                    "suanwang_requests_total{method=\"%s\",route=\"%s\","
-                                    "code=\"%dxx\"} %llu\n",
-                                    i < NROUTES ? routes[i].method : "any",
-                                    i < NROUTES ? routes[i].pattern : "unmatched", c,
-                                    (unsigned long long)route_counts[i][c]);
-        }
+    struct metrics_view view = {.routes = labels,
+                                .nroutes = NROUTES,
+                                .stats = &stats,
+                                .centers = centers,
+                                .ncenters = ncenters,
+                                .now = call->now};
+    r = metrics_render(api->metrics, &view, &out, &len);
+    store_centers_free(centers, ncenters);
+    if (r < 0) {
+        api_errno(reply, r, "metrics");
+        return;
     }
     reply->status = 200;
     reply->raw = out;
-    reply->raw_len = off;
-    reply->raw_type = "text/plain; version=0.0.4";
+    reply->raw_len = len;
+    reply->raw_type = "text/plain; version=0.0.4; charset=utf-8";
 }

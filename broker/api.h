@@ -65,6 +65,10 @@ typedef void api_handler_fn(struct api *api, const struct api_call *call, struct
 /* The h2 handler: authenticates, routes, calls the handler, writes the response. */
 void api_handle(void *userdata, const struct http_request *req, struct http_response *resp);
 
+/* Logs and counts an answer the HTTP/2 transport gave by itself (h2_log_fn). */
+void api_log_transport(void *userdata, int32_t stream_id, const char *peer, const char *method,
+                       const char *path, int status, size_t body_len);
+
 /* Fills reply as a problem; detail is printf-formatted. */
 void api_problem(struct api_reply *reply, int status, const char *type, const char *title,
                  const char *pointer, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -81,20 +85,30 @@ void api_json(struct api_reply *reply, int status, cJSON *body);
 /* Reads an integer query parameter; def when absent. -EINVAL when malformed. */
 int api_query_long(const char *query, const char *key, long def, long min, long max, long *ret);
 
+/*
+ * Reads a query parameter's value, percent-decoded, into buf. *ret_present
+ * tells whether the key was there. -EINVAL when the value is empty, malformed,
+ * holds a NUL or does not fit in len bytes.
+ */
+int api_query_string(const char *query, const char *key, char *buf, size_t len, bool *ret_present);
+
 /* Adds an RFC 3339 timestamp member, or null when ms is 0. */
 void api_add_time(cJSON *obj, const char *key, int64_t ms);
 
 /* Handlers (one row each in api.c's table). */
 api_handler_fn api_healthz, api_metrics;
-api_handler_fn api_tokens_create, api_tenants_create;
+api_handler_fn api_tokens_create, api_tenants_create, api_tenant_get, api_tenant_update;
 api_handler_fn api_regions_list, api_regions_create, api_latency_list, api_latency_put;
-api_handler_fn api_vouchers_create, api_vouchers_list, api_voucher_get;
+api_handler_fn api_vouchers_create, api_vouchers_list, api_voucher_get, api_vouchers_report;
 api_handler_fn api_adapters_list;
 api_handler_fn api_centers_list, api_center_get, api_centers_create, api_center_update,
     api_center_delete, api_center_feed;
 api_handler_fn api_placements_create, api_placements_list, api_placement_get, api_placement_confirm,
     api_placement_release;
 api_handler_fn api_decisions_list, api_decision_get;
+
+/* A tenant's quota of cards in live holds: its own, else the configured default; 0 = none. */
+long api_tenant_quota(const struct api *api, const struct tenant_row *t);
 
 /* Shared between handlers: a center as JSON (feeds with health, pools with availability). */
 cJSON *api_center_json(struct api *api, const struct center_row *c, int64_t now);

@@ -1,7 +1,8 @@
 /*
- * api_admin — the platform's administrative endpoints: tokens, tenants,
- * regions, latency, vouchers and the adapter list. Bodies are read strictly
- * (unknown fields refused) and every write goes through the store.
+ * api_admin — the platform's administrative endpoints: tokens, tenants (with
+ * their quota of held cards), regions, latency, vouchers with the per-issuer
+ * report, and the adapter list. Bodies are read strictly (unknown fields
+ * refused) and every write goes through the store.
  */
 #include <errno.h>
 #include <math.h>
@@ -93,35 +94,133 @@ out:
     cJSON_Delete(doc);
 }
 
+long api_tenant_quota(const struct api *api, const struct tenant_row *t)
+{
+    return t->max_cards_held >= 0 ? t->max_cards_held : api->cfg->max_cards_held_per_tenant;
+}
+
+static cJSON *tenant_json(struct api *api, const struct tenant_row *t, int64_t now)
+{
+    long held = 0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", t->id);
+    cJSON_AddStringToObject(o, "name", t->name);
+    api_add_time(o, "created_at", t->created_at);
+    if (t->max_cards_held >= 0)
+        cJSON_AddNumberToObject(o, "max_cards_held", (double)t->max_cards_held);
+    else
+        cJSON_AddNullToObject(o, "max_cards_held");
+    cJSON_AddNumberToObject(o, "effective_max_cards_held", (double)api_tenant_quota(api, t));
+    if (store_tenant_cards_held(api->st, t->id, now, &held) == 0)
+        cJSON_AddNumberToObject(o, "cards_held", (double)held);
+    else
+        cJSON_AddNullToObject(o, "cards_held");
+    return o;
+}
+
+/* Reads max_cards_held: 0 (no quota) or a number of cards; absent or null leaves *ret alone. */
+static int get_quota(const cJSON *doc, long *ret, struct json_error *err)
+{
+    return json_get_long(doc, "max_cards_held", "", false, 0, ROUTE_MAX_CARDS, ret, NULL, err);
+}
+
 void api_tenants_create(struct api *api, const struct api_call *call, struct api_reply *reply)
 {
-    static const char *const fields[] = {"id", "name", NULL};
+    static const char *const fields[] = {"id", "name", "max_cards_held", NULL};
     struct json_error err = {0};
+    struct tenant_row t = {.created_at = call->now, .max_cards_held = -1};
     const char *id = NULL, *name = NULL;
     cJSON *doc = body_object(call, fields, reply);
     if (!doc)
         return;
     int r = get_id(doc, "id", &id, &err);
     if (r == 0)
-        r = json_get_string(doc, "name", "", false, 128, &name, NULL, &err);
+        r = json_get_string(doc, "name", "", false, sizeof(t.name) - 1, &name, NULL, &err);
+    if (r == 0)
+        r = get_quota(doc, &t.max_cards_held, &err);
     if (r < 0) {
         api_bad_field(reply, &err);
         goto out;
     }
-    r = store_tenant_add(api->st, id, name ? name : id, call->now);
+    snprintf(t.id, sizeof(t.id), "%s", id);
+    snprintf(t.name, sizeof(t.name), "%s", name ? name : id);
+    r = store_begin(api->st);
+    if (r == 0) {
+        r = store_tenant_add(api->st, t.id, t.name, call->now);
+        if (r == 0 && t.max_cards_held >= 0)
+            r = store_tenant_update(api->st, &t);
+        if (r == 0)
+            r = store_commit(api->st);
+        else
+            store_rollback(api->st);
+    }
     if (r == -EEXIST) {
-        api_problem(reply, 409, "conflict", "tenant exists", "/id", "tenant '%s' exists", id);
+        api_problem(reply, 409, "conflict", "tenant exists", "/id",
+                    "tenant '%s' exists (PUT /v1/tenants/%s changes it)", id, id);
         goto out;
     }
     if (r < 0) {
         api_errno(reply, r, "tenant");
         goto out;
     }
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", id);
-    cJSON_AddStringToObject(o, "name", name ? name : id);
-    api_add_time(o, "created_at", call->now);
-    api_json(reply, 201, o);
+    api_json(reply, 201, tenant_json(api, &t, call->now));
+out:
+    cJSON_Delete(doc);
+}
+
+void api_tenant_get(struct api *api, const struct api_call *call, struct api_reply *reply)
+{
+    struct tenant_row t;
+    int r = -ENOENT;
+    /* A tenant sees itself only; any other tenant does not exist for it. */
+    if (call->role != ROLE_TENANT || strcmp(call->subject, call->params[0]) == 0)
+        r = store_tenant_get(api->st, call->params[0], &t);
+    if (r == -ENOENT) {
+        api_problem(reply, 404, "not-found", "not found", NULL, "no tenant '%s'", call->params[0]);
+        return;
+    }
+    if (r < 0) {
+        api_errno(reply, r, "tenant");
+        return;
+    }
+    api_json(reply, 200, tenant_json(api, &t, call->now));
+}
+
+void api_tenant_update(struct api *api, const struct api_call *call, struct api_reply *reply)
+{
+    static const char *const fields[] = {"name", "max_cards_held", NULL};
+    struct json_error err = {0};
+    struct tenant_row t;
+    const char *name = NULL;
+    cJSON *doc = body_object(call, fields, reply);
+    if (!doc)
+        return;
+    int r = store_tenant_get(api->st, call->params[0], &t);
+    if (r == -ENOENT) {
+        api_problem(reply, 404, "not-found", "not found", NULL, "no tenant '%s'", call->params[0]);
+        goto out;
+    }
+    if (r < 0) {
+        api_errno(reply, r, "tenant");
+        goto out;
+    }
+    /* PUT replaces the quota (absent or null: the default); the name changes when given. */
+    t.max_cards_held = -1;
+    r = json_get_string(doc, "name", "", false, sizeof(t.name) - 1, &name, NULL, &err);
+    if (r == 0)
+        r = get_quota(doc, &t.max_cards_held, &err);
+    if (r < 0) {
+        api_bad_field(reply, &err);
+        goto out;
+    }
+    if (name)
+        snprintf(t.name, sizeof(t.name), "%s", name);
+    r = store_tenant_update(api->st, &t);
+    if (r < 0) {
+        api_errno(reply, r, "tenant");
+        goto out;
+    }
+    api_json(reply, 200, tenant_json(api, &t, call->now));
 out:
     cJSON_Delete(doc);
 }
@@ -340,6 +439,8 @@ void api_vouchers_create(struct api *api, const struct api_call *call, struct ap
     if (!doc)
         return;
     int r = get_id(doc, "id", &id, &err);
+    if (r == 0 && strcmp(id, "report") == 0)
+        r = json_fail(&err, "", "id", "'report' is reserved (GET /v1/vouchers/report)");
     if (r == 0)
         r = get_id(doc, "issuer", &issuer, &err);
     if (r == 0)
@@ -461,6 +562,72 @@ void api_voucher_get(struct api *api, const struct api_call *call, struct api_re
         cJSON_AddItemToArray(ledger, m);
     }
     free(rows);
+    api_json(reply, 200, o);
+}
+
+static cJSON *shares_json(const struct report_share *sh, size_t n, bool tenants)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, tenants ? "tenant" : "center", sh[i].key);
+        if (tenants)
+            cJSON_AddNumberToObject(x, "vouchers", (double)sh[i].vouchers);
+        json_add_number(x, "drawn", sh[i].drawn);
+        json_add_number(x, "refunded", sh[i].refunded);
+        cJSON_AddNumberToObject(x, "placements", (double)sh[i].placements);
+        cJSON_AddItemToArray(arr, x);
+    }
+    return arr;
+}
+
+static cJSON *issuer_json(const struct issuer_report *rep)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "issuer", rep->issuer);
+    cJSON_AddNumberToObject(o, "vouchers", (double)rep->vouchers);
+    cJSON_AddStringToObject(o, "currency", "CNY");
+    json_add_number(o, "issued", rep->issued);
+    json_add_number(o, "drawn", rep->drawn);
+    json_add_number(o, "refunded", rep->refunded);
+    json_add_number(o, "balance", rep->balance);
+    cJSON_AddItemToObject(o, "tenants", shares_json(rep->tenants, rep->ntenants, true));
+    cJSON_AddItemToObject(o, "centers", shares_json(rep->centers, rep->ncenters, false));
+    return o;
+}
+
+void api_vouchers_report(struct api *api, const struct api_call *call, struct api_reply *reply)
+{
+    struct issuer_report *rows = NULL;
+    size_t n = 0;
+    char issuer[65];
+    bool one = false;
+    if (api_query_string(call->query, "issuer", issuer, sizeof(issuer), &one) < 0 ||
+        (one && !json_valid_id(issuer))) {
+        api_problem(reply, 400, "invalid-query", "invalid query", NULL,
+                    "issuer must be an id: 1..64 of letters, digits, '.', '_', ':', '-'");
+        return;
+    }
+    int r = store_voucher_report(api->st, one ? issuer : NULL, &rows, &n);
+    if (r == -ENOENT) {
+        api_problem(reply, 404, "not-found", "not found", NULL, "no voucher from issuer '%s'",
+                    issuer);
+        return;
+    }
+    if (r < 0) {
+        api_errno(reply, r, "voucher report");
+        return;
+    }
+    cJSON *o;
+    if (one) {
+        o = issuer_json(&rows[0]);
+    } else {
+        o = cJSON_CreateObject();
+        cJSON *arr = cJSON_AddArrayToObject(o, "issuers");
+        for (size_t i = 0; i < n; i++)
+            cJSON_AddItemToArray(arr, issuer_json(&rows[i]));
+    }
+    store_voucher_report_free(rows, n);
     api_json(reply, 200, o);
 }
 

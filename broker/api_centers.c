@@ -20,9 +20,9 @@
 #define FUTURE_SKEW_MS (5 * 60 * 1000)
 
 /* Lets the pull scheduler see the change; a failure here only delays polling. */
-static void sync_feeds(struct api *api)
+static void sync_feeds(struct api *api, const char *center)
 {
-    int r = api->feeds ? feeds_sync(api->feeds) : 0;
+    int r = api->feeds ? feeds_sync_center(api->feeds, center) : 0;
     if (r < 0)
         log_warn("feed scheduler sync failed: %s", strerror(-r));
 }
@@ -206,7 +206,8 @@ out:
     return r;
 }
 
-static cJSON *feed_json(const struct feed_config *f, int64_t now)
+static cJSON *feed_json(struct api *api, const char *center, const struct feed_config *f,
+                        int64_t now)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "index", f->idx);
@@ -246,6 +247,12 @@ static cJSON *feed_json(const struct feed_config *f, int64_t now)
         json_add_number(o, "age_s", (double)(now - f->last_success) / 1000.0);
     else
         cJSON_AddNullToObject(o, "age_s");
+    bool polling = false;
+    int64_t next = api->feeds && strcmp(f->mode, "pull") == 0
+                       ? feeds_next_poll(api->feeds, center, f->idx, &polling)
+                       : 0;
+    api_add_time(o, "next_poll", next);
+    cJSON_AddBoolToObject(o, "polling", polling);
     return o;
 }
 
@@ -302,7 +309,7 @@ static cJSON *center_json(struct api *api, const struct center_row *c, int64_t n
     api_add_time(o, "updated_at", c->updated_at);
     cJSON *feeds = cJSON_AddArrayToObject(o, "feeds");
     for (size_t i = 0; i < c->nfeeds; i++)
-        cJSON_AddItemToArray(feeds, feed_json(&c->feeds[i], now));
+        cJSON_AddItemToArray(feeds, feed_json(api, c->id, &c->feeds[i], now));
     cJSON *pools = cJSON_AddArrayToObject(o, "pools");
     bool stale = true;
     for (size_t i = 0; i < api->inv->npools; i++) {
@@ -429,7 +436,7 @@ static void center_write(struct api *api, const struct api_call *call, struct ap
         api_errno(reply, r, "center");
         goto out;
     }
-    sync_feeds(api);
+    sync_feeds(api, c.id);
     r = inventory_refresh(api->inv);
     const struct center_row *now_c = r == 0 ? inventory_center(api->inv, c.id) : NULL;
     if (!now_c) {
@@ -484,7 +491,7 @@ void api_center_delete(struct api *api, const struct api_call *call, struct api_
         api_errno(reply, r, "center");
         return;
     }
-    sync_feeds(api);
+    sync_feeds(api, call->params[0]);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", call->params[0]);
     cJSON_AddBoolToObject(o, "deleted", true);

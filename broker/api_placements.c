@@ -2,7 +2,8 @@
  * api_placements — tenants' endpoints: ask for capacity (a quote or a hold),
  * read, confirm and release placements, and read decisions. A hold and its
  * decision are written in one transaction before the answer is sent, and the
- * loop is single-threaded, so routing always sees every earlier hold.
+ * loop is single-threaded, so routing (and the tenant's quota of held cards)
+ * always sees every earlier hold. Each recorded decision is counted in metrics.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "decision.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 
 /* The vouchers a request names, checked and turned into routing inputs. */
@@ -209,6 +211,55 @@ static bool replay_idempotent(struct api *api, const struct api_call *call, cons
     return true;
 }
 
+/* A hold against the tenant's quota of cards in live holds. */
+struct quota {
+    long limit;     /* 0 = none */
+    long held;      /* cards in the tenant's live holds */
+    long requested; /* cards this hold would add */
+    bool from_tenant;
+    bool exceeded;
+};
+
+static int quota_check(struct api *api, const struct api_call *call, long cards, struct quota *q)
+{
+    struct tenant_row t = {.max_cards_held = -1};
+    memset(q, 0, sizeof(*q));
+    q->requested = cards;
+    int r = store_tenant_get(api->st, call->subject, &t);
+    if (r < 0 && r != -ENOENT)
+        return r;
+    q->from_tenant = t.max_cards_held >= 0;
+    q->limit = api_tenant_quota(api, &t);
+    if (q->limit <= 0)
+        return 0;
+    r = store_tenant_cards_held(api->st, call->subject, call->now, &q->held);
+    if (r < 0)
+        return r;
+    q->exceeded = q->held + cards > q->limit;
+    return 0;
+}
+
+static cJSON *quota_json(const struct quota *q)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "max_cards_held", (double)q->limit);
+    cJSON_AddStringToObject(o, "source", q->from_tenant ? "tenant" : "config");
+    cJSON_AddNumberToObject(o, "cards_held", (double)q->held);
+    cJSON_AddNumberToObject(o, "cards_requested", (double)q->requested);
+    cJSON_AddBoolToObject(o, "exceeded", q->exceeded);
+    return o;
+}
+
+static enum metrics_outcome outcome_of(const struct route_result *res, bool dry_run,
+                                       const struct quota *q)
+{
+    if (!res->placed)
+        return METRICS_UNPLACEABLE;
+    if (dry_run)
+        return METRICS_QUOTED;
+    return q->exceeded ? METRICS_OVER_QUOTA : METRICS_PLACED;
+}
+
 void api_placements_create(struct api *api, const struct api_call *call, struct api_reply *reply)
 {
     struct placement_request req;
@@ -218,7 +269,8 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
     struct route_result res = {.voucher = -1};
     struct placement_row prow = {0};
     char hash[AUTH_HASH_LEN + 1], decision_id[AUTH_ID_LEN], placement_id[AUTH_ID_LEN];
-    char explanation[1024];
+    char explanation[1024], quota_msg[320], over[1400];
+    struct quota quota = {0};
     cJSON *record = NULL;
     char *record_text = NULL;
     const char *key = call->http->idempotency_key;
@@ -276,7 +328,29 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
     route_explain(&req.route, in.centers, in.pools, &res, explanation, sizeof(explanation));
     int64_t elapsed = clock_mono_us() - t0;
 
+    /*
+     * A hold over the tenant's quota is refused with 429. Its decision is
+     * recorded as "quoted" (routing found a place; nothing is held) with a
+     * "quota" member and an explanation that says so. Dry runs are not limited.
+     */
     bool hold = res.placed && !req.dry_run;
+    r = hold ? quota_check(api, call, res.cards, &quota) : 0;
+    if (r < 0) {
+        api_errno(reply, r, "quota");
+        goto out;
+    }
+    if (quota.exceeded) {
+        hold = false;
+        snprintf(quota_msg, sizeof(quota_msg),
+                 "tenant %s may hold at most %ld cards at once (%s); it holds %ld in live holds "
+                 "and this request needs %ld more",
+                 call->subject, quota.limit,
+                 quota.from_tenant ? "its max_cards_held"
+                                   : "the broker's max_cards_held_per_tenant",
+                 quota.held, quota.requested);
+        snprintf(over, sizeof(over), "Over quota, nothing held: %s. Routing: %s", quota_msg,
+                 explanation);
+    }
     if ((r = auth_new_id("dc", decision_id, sizeof(decision_id))) < 0 ||
         (hold && (r = auth_new_id("pl", placement_id, sizeof(placement_id))) < 0)) {
         api_errno(reply, r, "ids");
@@ -294,9 +368,11 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
         .res = &res,
         .vouchers = vs.rv,
         .nvouchers = vs.n,
-        .explanation = explanation,
+        .explanation = quota.exceeded ? over : explanation,
     };
     record = decision_record(&d);
+    if (record && quota.limit > 0)
+        cJSON_AddItemToObject(record, "quota", quota_json(&quota));
     record_text = record ? cJSON_PrintUnformatted(record) : NULL;
     if (!record_text || (res.placed && placement_from(&d, hold ? placement_id : "", key, hash,
                                                       call->now, &prow) < 0)) {
@@ -321,8 +397,17 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
         api_errno(reply, r, "recording the decision");
         goto out;
     }
+    metrics_decision(api->metrics, outcome_of(&res, req.dry_run, &quota), elapsed);
 
-    if (!res.placed) {
+    if (quota.exceeded) {
+        api_problem(reply, 429, "quota-exceeded", "quota of held cards exceeded", NULL,
+                    "%s; release or confirm a hold first, or ask for a larger quota", quota_msg);
+        reply->extra = cJSON_CreateObject();
+        if (reply->extra) {
+            cJSON_AddStringToObject(reply->extra, "decision_id", decision_id);
+            cJSON_AddItemToObject(reply->extra, "quota", quota_json(&quota));
+        }
+    } else if (!res.placed) {
         api_problem(reply, 409, "no-capacity", "no center can take this request", NULL, "%s",
                     explanation);
         reply->extra = cJSON_CreateObject();

@@ -25,6 +25,7 @@ static const char *const file_fields[] = {"listen",
                                           "tls_key",
                                           "max_feed_bytes",
                                           "feed_timeout_s",
+                                          "max_cards_held_per_tenant",
                                           NULL};
 
 void config_usage(const char *argv0)
@@ -38,10 +39,12 @@ void config_usage(const char *argv0)
             "  --config FILE       JSON settings: listen, db, demo, max_body, max_header_bytes,\n"
             "                      max_streams, max_connections, idle_timeout_s,\n"
             "                      default_staleness_s, currency_rates {\"USD\": 7.1},\n"
-            "                      tls_cert, tls_key\n"
+            "                      tls_cert, tls_key, max_feed_bytes, feed_timeout_s,\n"
+            "                      max_cards_held_per_tenant (0 = no quota)\n"
             "  --tls-cert FILE     serve HTTP/2 over TLS (ALPN h2): PEM certificate chain\n"
             "  --tls-key FILE      and its PEM private key (both or neither)\n"
             "  --demo              load demo regions, centers and feeds\n"
+            "  --demo-feeds URL    with --demo: pull the demo feeds from tools/feedserver at URL\n"
             "  --port-file FILE    write the bound port to FILE once listening\n"
             "environment: SUANWANG_ADMIN_TOKEN is accepted as an admin token\n",
             argv0);
@@ -157,6 +160,9 @@ static int load_file(struct config *cfg, const char *path, char *errbuf, size_t 
     if (r == 0)
         r = json_get_number(doc, "feed_timeout_s", "", false, 0.1, 3600, &cfg->feed_timeout_s, NULL,
                             &jerr);
+    if (r == 0)
+        r = json_get_long(doc, "max_cards_held_per_tenant", "", false, 0, 1000000000,
+                          &cfg->max_cards_held_per_tenant, NULL, &jerr);
     if (r == 0) {
         const cJSON *rates = cJSON_GetObjectItemCaseSensitive(doc, "currency_rates");
         const cJSON *it;
@@ -228,7 +234,8 @@ int config_load(int argc, char **argv, struct config *ret, char *errbuf, size_t 
             cfg.verbose = true;
         } else if (strcmp(a, "--listen") == 0 || strcmp(a, "--db") == 0 ||
                    strcmp(a, "--config") == 0 || strcmp(a, "--port-file") == 0 ||
-                   strcmp(a, "--tls-cert") == 0 || strcmp(a, "--tls-key") == 0) {
+                   strcmp(a, "--tls-cert") == 0 || strcmp(a, "--tls-key") == 0 ||
+                   strcmp(a, "--demo-feeds") == 0) {
             if (!v) {
                 snprintf(errbuf, errlen, "%s needs a value", a);
                 return -EINVAL;
@@ -242,6 +249,13 @@ int config_load(int argc, char **argv, struct config *ret, char *errbuf, size_t 
                 snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", v);
             } else if (strcmp(a, "--port-file") == 0) {
                 snprintf(cfg.port_file, sizeof(cfg.port_file), "%s", v);
+            } else if (strcmp(a, "--demo-feeds") == 0) {
+                if (strncmp(v, "http://", 7) != 0 || strlen(v) >= sizeof(cfg.demo_feeds)) {
+                    snprintf(errbuf, errlen, "--demo-feeds wants the feed server's http:// URL");
+                    return -EINVAL;
+                }
+                snprintf(cfg.demo_feeds, sizeof(cfg.demo_feeds), "%s", v);
+                cfg.demo = true;
             } else if (strcmp(a, "--tls-cert") == 0 || strcmp(a, "--tls-key") == 0) {
                 char *dst = strcmp(a, "--tls-cert") == 0 ? cfg.tls_cert : cfg.tls_key;
                 if (!*v || strlen(v) >= sizeof(cfg.tls_cert)) {

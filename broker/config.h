@@ -26,11 +26,13 @@ struct config {
     char tls_cert[512];  /* "" for cleartext h2, or the PEM certificate chain for TLS */
     char tls_key[512];   /* its PEM private key; set exactly when tls_cert is */
     bool demo;
+    char demo_feeds[256]; /* "" or the demo feed server's URL (pull instead of push) */
     struct h2_limits limits;
     long default_staleness_s; /* for centers with push feeds only */
     size_t max_feed_bytes;    /* a pulled document's cap (default 16 MiB) */
     double feed_timeout_s;    /* a pull's total time limit (default 30) */
     long max_decisions_list;
+    long max_cards_held_per_tenant; /* default quota of cards in a tenant's live holds; 0 = none */
     struct currency_rate rates[CONFIG_MAX_RATES];
     size_t nrates;
     char admin_token[256]; /* SUANWANG_ADMIN_TOKEN, "" when unset; never logged */

@@ -17,6 +17,7 @@
 #include "api.h"
 #include "clock.h"
 #include "embedded.h"
+#include "feeds.h"
 #include "log.h"
 
 #define DEMO_REFRESH_S 60.0
@@ -120,9 +121,23 @@ int demo_start(struct api *api, struct ev_loop *loop, struct demo **ret)
         return -EINVAL;
     }
     int created = 0;
-    const cJSON *c;
+    cJSON *c;
+    const char *pull = api->cfg->demo_feeds;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(d->doc, "centers"))
     {
+        if (pull[0]) {
+            /* Pull each demo center's feed from tools/feedserver instead of pushing it. */
+            char url[400];
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id");
+            snprintf(url, sizeof(url), "%s/native/%s", pull, cJSON_GetStringValue(id));
+            cJSON *feeds = cJSON_CreateArray(), *f = cJSON_CreateObject();
+            cJSON_AddStringToObject(f, "adapter", "native");
+            cJSON_AddStringToObject(f, "url", url);
+            cJSON_AddNumberToObject(f, "interval_s", 15);
+            cJSON_AddBoolToObject(f, "h2c", true);
+            cJSON_AddItemToArray(feeds, f);
+            cJSON_ReplaceItemInObjectCaseSensitive(c, "feeds", feeds);
+        }
         char *body = cJSON_PrintUnformatted(c);
         if (!body)
             continue;
@@ -133,11 +148,17 @@ int demo_start(struct api *api, struct ev_loop *loop, struct demo **ret)
         else if (st != 409)
             log_warn("demo: center answered %d: %s", st, detail);
     }
-    push_feeds(d);
-    log_info("demo: %d centers registered, feeds pushed; capacity drifts every %.0f s", created,
-             DEMO_REFRESH_S);
-    ev_timer_init(&d->refresh, on_refresh, DEMO_REFRESH_S, DEMO_REFRESH_S);
-    ev_timer_start(loop, &d->refresh);
+    if (pull[0]) {
+        if (api->feeds)
+            feeds_sync(api->feeds);
+        log_info("demo: %d centers registered, pulling their feeds from %s", created, pull);
+    } else {
+        push_feeds(d);
+        log_info("demo: %d centers registered, feeds pushed; capacity drifts every %.0f s", created,
+                 DEMO_REFRESH_S);
+        ev_timer_init(&d->refresh, on_refresh, DEMO_REFRESH_S, DEMO_REFRESH_S);
+        ev_timer_start(loop, &d->refresh);
+    }
     *ret = d;
     return 0;
 }

@@ -55,8 +55,11 @@ struct feed_job {
     size_t nodes_len;
     bool seen;           /* marked by feeds_sync */
     int version;         /* index into api_versions for a "{version}" URL */
+    int pending;         /* PENDING_*: a parsed poll waiting for the next batch commit */
     char *versioned_url; /* owned; url with "{version}" filled in */
 };
+
+enum { PENDING_NONE, PENDING_APPLY, PENDING_TOUCH };
 
 /* slurmrestd API versions, newest first, tried in turn for a URL holding "{version}". */
 static const char *const api_versions[] = {"v0.0.44", "v0.0.43", "v0.0.42", "v0.0.41",
@@ -70,6 +73,8 @@ struct feeds {
     struct fetch *fetch;      /* borrowed */
     struct feeds_limits limits;
     struct feed_job *jobs; /* owned list */
+    ev_check flush;        /* commits the polls parsed in this loop pass, as one transaction */
+    unsigned pending;      /* jobs waiting for the flush */
     unsigned njobs;
     unsigned inflight;
     uint64_t rng; /* jitter; not security relevant */
@@ -110,6 +115,8 @@ static void job_free(struct feed_job *job)
         fetch_cancel(job->inflight);
         job->fs->inflight--;
     }
+    if (job->pending)
+        job->fs->pending--;
     poll_reset(job);
     free(job->url);
     free(job->versioned_url);
@@ -167,7 +174,7 @@ static int accumulate(struct feed_snapshot *acc, const struct feed_snapshot *pag
         const struct pool_snapshot *p = &page->pools[i];
         struct pool_snapshot *q = NULL;
         for (size_t j = 0; j < acc->npools && !q; j++) {
-            if (strcmp(acc->pools[j].model, p->model) == 0)
+            if (strcasecmp(acc->pools[j].model, p->model) == 0)
                 q = &acc->pools[j];
         }
         if (!q) {
@@ -217,58 +224,94 @@ static bool same_origin(const char *a, const char *b)
     return n > 0 && n == origin_len(b) && strncasecmp(a, b, n) == 0;
 }
 
-static void apply(struct feed_job *job)
+/* One job's part of the batch, inside a savepoint so that its failure undoes only itself. */
+static int apply_one(struct feed_job *job, int64_t now, struct json_error *err)
 {
     struct feeds *fs = job->fs;
-    struct json_error err = {0};
-    int64_t now = clock_now_ms();
-    int r = store_begin(fs->st);
-    if (r == 0) {
-        r = inventory_apply_snapshot(fs->inv, job->center, job->idx, &job->acc, now, &err);
-        if (r == 0)
-            r = store_feed_result(fs->st, job->center, job->idx, now, NULL,
-                                  job->acc.warning[0] ? job->acc.warning : NULL,
-                                  (long)job->acc.npools);
-        if (r == 0)
-            r = store_commit(fs->st);
-        else
-            store_rollback(fs->st);
-    }
-    inventory_invalidate(fs->inv);
-    if (r == -EINVAL) {
-        fail(job, "%s%s%s", err.pointer, err.pointer[0] ? ": " : "", err.detail);
-        return;
-    }
-    if (r < 0) {
-        fail(job, "cannot store the snapshot: %s", strerror(-r));
-        return;
-    }
-    succeed(job, job->acc.npools);
-}
-
-/* A 304: the center's snapshot is still true now. */
-static void unchanged(struct feed_job *job)
-{
-    struct feeds *fs = job->fs;
-    int64_t now = clock_now_ms();
-    int r = store_begin(fs->st);
-    if (r == 0) {
+    int r = store_savepoint(fs->st);
+    if (r < 0)
+        return r;
+    if (job->pending == PENDING_TOUCH) {
         r = store_feed_pools_touch(fs->st, job->center, job->idx, now);
         if (r == 0)
             r = inventory_merge_center(fs->inv, job->center);
         if (r == 0)
             r = store_feed_result(fs->st, job->center, job->idx, now, NULL, NULL, -1);
+    } else {
+        r = inventory_apply_snapshot(fs->inv, job->center, job->idx, &job->acc, now, err);
         if (r == 0)
-            r = store_commit(fs->st);
-        else
-            store_rollback(fs->st);
+            r = store_feed_result(fs->st, job->center, job->idx, now, NULL,
+                                  job->acc.warning[0] ? job->acc.warning : NULL,
+                                  (long)job->acc.npools);
     }
-    inventory_invalidate(fs->inv);
-    if (r < 0) {
-        fail(job, "cannot store the snapshot: %s", strerror(-r));
+    int e = store_savepoint_end(fs->st, r == 0);
+    return r < 0 ? r : e;
+}
+
+/*
+ * Commits every poll parsed in this loop pass in one transaction without
+ * fsync: a thousand centers polled at once cost one commit, and a snapshot
+ * lost to a power cut is fetched again by the next poll.
+ */
+static void on_flush(struct ev_loop *loop, ev_check *w, int revents)
+{
+    (void)revents;
+    struct feeds *fs = w->data;
+    ev_check_stop(loop, w);
+    if (!fs->pending)
         return;
+    int64_t now = clock_now_ms();
+    store_set_fsync(fs->st, false);
+    int r = store_begin(fs->st);
+    for (struct feed_job *j = fs->jobs; j && r == 0; j = j->next) {
+        if (j->pending <= 0)
+            continue;
+        struct json_error err = {0};
+        int e = apply_one(j, now, &err);
+        j->pending = e == 0 ? -j->pending : PENDING_NONE; /* negative: applied, awaits commit */
+        if (e == -EINVAL)
+            fail(j, "%s%s%s", err.pointer, err.pointer[0] ? ": " : "", err.detail);
+        else if (e < 0)
+            fail(j, "cannot store the snapshot: %s", strerror(-e));
     }
-    succeed(job, 0);
+    if (r == 0)
+        r = store_commit(fs->st);
+    else
+        store_rollback(fs->st);
+    store_set_fsync(fs->st, true);
+    inventory_invalidate(fs->inv);
+    for (struct feed_job *j = fs->jobs; j; j = j->next) {
+        if (!j->pending)
+            continue;
+        size_t n = j->acc.npools;
+        j->pending = PENDING_NONE;
+        if (r < 0)
+            fail(j, "cannot store the snapshot: %s", strerror(-r));
+        else
+            succeed(j, n);
+    }
+    fs->pending = 0;
+}
+
+static void queue(struct feed_job *job, int what)
+{
+    struct feeds *fs = job->fs;
+    if (!job->pending)
+        fs->pending++;
+    job->pending = what;
+    if (!ev_is_active(&fs->flush))
+        ev_check_start(fs->loop, &fs->flush);
+}
+
+static void apply(struct feed_job *job)
+{
+    queue(job, PENDING_APPLY);
+}
+
+/* A 304: the center's snapshot is still true now. */
+static void unchanged(struct feed_job *job)
+{
+    queue(job, PENDING_TOUCH);
 }
 
 /* Parses one document (a page, or the nodes+pods pair) and moves the poll on. */
@@ -342,8 +385,8 @@ static void on_fetched(void *userdata, const struct fetch_result *res)
                  err.pointer[0] ? ": " : "", err.detail);
         else
             fail(job, "HTTP %ld from the feed", res->status);
-        if (strstr(job->url, "{version}"))
-            job->version = 0; /* probe again from the newest next time */
+        if (res->status == 404 && strstr(job->url, "{version}"))
+            job->version = 0; /* no version answered: probe again from the newest next time */
         return;
     }
     if (job->page == 0 && !job->nodes_doc && !job->pods_url) {
@@ -422,7 +465,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     struct feed_job *job = w->data;
     struct feeds *fs = job->fs;
-    if (job->inflight)
+    if (job->inflight || job->pending)
         return;
     unsigned same = 0;
     for (struct feed_job *j = fs->jobs; j; j = j->next) {
@@ -524,15 +567,18 @@ static int job_new(struct feeds *fs, const struct center_row *c, const struct fe
     return 0;
 }
 
-int feeds_sync(struct feeds *fs)
+/* Brings the jobs of the given centers in line with their pull feeds. */
+static int sync_centers(struct feeds *fs, const struct center_row *centers, size_t n,
+                        const char *only)
 {
-    int r = inventory_refresh(fs->inv);
-    if (r < 0)
-        return r;
-    for (struct feed_job *j = fs->jobs; j; j = j->next)
-        j->seen = false;
-    for (size_t i = 0; i < fs->inv->ncenters; i++) {
-        const struct center_row *c = &fs->inv->centers[i];
+    for (struct feed_job *j = fs->jobs; j; j = j->next) {
+        if (!only || strcmp(j->center, only) == 0)
+            j->seen = false;
+        else
+            j->seen = true; /* other centers are not being looked at */
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct center_row *c = &centers[i];
         for (size_t k = 0; k < c->nfeeds; k++) {
             const struct feed_config *f = &c->feeds[k];
             if (strcmp(f->mode, "pull") != 0 || !f->url)
@@ -541,14 +587,14 @@ int feeds_sync(struct feeds *fs)
             job_key(c, f, key);
             struct feed_job *found = NULL;
             for (struct feed_job *j = fs->jobs; j && !found; j = j->next) {
-                if (strcmp(j->key, key) == 0)
+                if (j->idx == f->idx && strcmp(j->key, key) == 0 && strcmp(j->center, c->id) == 0)
                     found = j;
             }
             if (found) {
                 found->seen = true;
                 continue;
             }
-            r = job_new(fs, c, f, key);
+            int r = job_new(fs, c, f, key);
             if (r < 0)
                 return r;
             fs->jobs->seen = true;
@@ -567,6 +613,28 @@ int feeds_sync(struct feeds *fs)
         job_free(j);
     }
     return 0;
+}
+
+int feeds_sync(struct feeds *fs)
+{
+    int r = inventory_refresh(fs->inv);
+    if (r < 0)
+        return r;
+    return sync_centers(fs, fs->inv->centers, fs->inv->ncenters, NULL);
+}
+
+int feeds_sync_center(struct feeds *fs, const char *center)
+{
+    struct center_row *rows = NULL;
+    size_t n = 0;
+    int r = store_centers_load(fs->st, center, &rows, &n);
+    if (r == -ENOENT) /* deleted: its jobs stop */
+        return sync_centers(fs, NULL, 0, center);
+    if (r < 0)
+        return r;
+    r = sync_centers(fs, rows, n, center);
+    store_centers_free(rows, n);
+    return r;
 }
 
 int feeds_new(struct ev_loop *loop, struct store *st, struct inventory *inv,
@@ -591,12 +659,29 @@ int feeds_new(struct ev_loop *loop, struct store *st, struct inventory *inv,
     if (fs->limits.first_delay_s <= 0)
         fs->limits.first_delay_s = 1;
     fs->rng = (uint64_t)clock_mono_us() | 1;
+    ev_check_init(&fs->flush, on_flush);
+    fs->flush.data = fs;
     int r = feeds_sync(fs);
     if (r < 0) {
         feeds_free(fs);
         return r;
     }
     *ret = fs;
+    return 0;
+}
+
+int64_t feeds_next_poll(const struct feeds *fs, const char *center, int idx, bool *ret_polling)
+{
+    for (const struct feed_job *j = fs->jobs; j; j = j->next) {
+        if (j->idx != idx || strcmp(j->center, center) != 0)
+            continue;
+        *ret_polling = j->inflight != NULL;
+        if (!ev_is_active(&j->timer))
+            return 0;
+        double left = ev_timer_remaining(fs->loop, (ev_timer *)&j->timer);
+        return clock_now_ms() + (int64_t)(left * 1000);
+    }
+    *ret_polling = false;
     return 0;
 }
 
@@ -614,6 +699,7 @@ void feeds_free(struct feeds *fs)
 {
     if (!fs)
         return;
+    ev_check_stop(fs->loop, &fs->flush);
     while (fs->jobs) {
         struct feed_job *j = fs->jobs;
         fs->jobs = j->next;

@@ -9,6 +9,7 @@
 #ifndef SUANWANG_FEEDS_H
 #define SUANWANG_FEEDS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct ev_loop;
@@ -36,6 +37,15 @@ int feeds_new(struct ev_loop *loop, struct store *st, struct inventory *inv,
  * centers. Returns 0 or a negative errno.
  */
 int feeds_sync(struct feeds *fs);
+
+/* The same for one center (registered, changed or deleted): cheaper than a full sync. */
+int feeds_sync_center(struct feeds *fs, const char *center);
+
+/*
+ * When a pull feed polls next (Unix ms), 0 when it is not scheduled (a push
+ * feed, or a poll in flight: *ret_polling tells).
+ */
+int64_t feeds_next_poll(const struct feeds *fs, const char *center, int idx, bool *ret_polling);
 
 /* Pull feeds being scheduled, and transfers in flight. */
 unsigned feeds_jobs(const struct feeds *fs);

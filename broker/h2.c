@@ -120,6 +120,13 @@ struct h2_conn {
     bool h1_half_closed;    /* 426 written and shutdown(SHUT_WR) done */
     bool closing;           /* on server->reap, watchers stopped; freed by the reaper */
     char peer[64];
+    /*
+     * Streams whose request completed during the current nghttp2_session_mem_recv()
+     * call; they are answered only once the call returns without a connection error,
+     * so a request is never processed on a connection that is being torn down.
+     */
+    int32_t *ready; /* owned */
+    size_t nready, ready_cap;
 };
 
 struct h2_server {
@@ -142,6 +149,8 @@ struct h2_server {
     bool done_pending;
     void (*done)(void *);
     void *done_userdata; /* borrowed */
+    h2_log_fn *log;      /* told of answers h2 gives itself (413, 431, 400, 503), or NULL */
+    void *log_userdata;  /* borrowed */
 };
 
 static const char h2_problem_400[] =
@@ -348,18 +357,27 @@ static int h2_stream_respond_error(struct h2_stream *stream, int status)
 {
     const char *body;
     size_t len;
+    struct h2_server *server = stream->conn->server;
 
     body = h2_problem(status, &len);
+    if (server->log)
+        server->log(server->log_userdata, stream->id, stream->conn->peer,
+                    stream->method ? stream->method : "-", stream->path ? stream->path : "-",
+                    status, len);
     return h2_stream_submit(stream, status, h2_problem_type, body, NULL, len, NULL, NULL);
 }
 
 /* The request is complete: answer the owed error or ask the handler. */
+static void h2_conn_touch(struct h2_conn *conn);
+
 static int h2_stream_complete(struct h2_stream *stream)
 {
     struct h2_conn *conn = stream->conn;
     struct h2_server *server = conn->server;
     struct http_request req;
     struct http_response resp;
+
+    h2_conn_touch(conn); /* a whole request arrived: the connection is doing work */
     int status;
 
     if (stream->responded)
@@ -572,8 +590,19 @@ static int h2_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame
     stream = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
     if (stream == NULL)
         return 0;
-    if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
-        return h2_stream_complete(stream);
+    if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
+        struct h2_conn *conn = stream->conn;
+        if (conn->nready == conn->ready_cap) {
+            size_t cap = conn->ready_cap ? conn->ready_cap * 2 : 16;
+            int32_t *p = cap <= 65536 ? realloc(conn->ready, cap * sizeof(*p)) : NULL;
+            if (p == NULL)
+                return h2_stream_complete(stream); /* cannot defer: answer now */
+            conn->ready = p;
+            conn->ready_cap = cap;
+        }
+        conn->ready[conn->nready++] = stream->id;
+        return 0;
+    }
     /* 431 or an announced oversized body: answer now, without waiting for the body. */
     if (stream->error_status != 0 && !stream->responded)
         return h2_stream_respond_error(stream, stream->error_status);
@@ -652,6 +681,7 @@ static void h2_conn_free(struct h2_conn *conn)
         close(conn->fd);
     free(conn->out);
     free(conn->plain);
+    free(conn->ready);
     free(conn);
 }
 
@@ -879,8 +909,22 @@ static int h2_conn_recv(struct h2_conn *conn, const uint8_t *data, size_t len)
     if (len == 0)
         return 0;
     n = nghttp2_session_mem_recv(conn->session, data, len);
-    if (n >= 0)
+    if (n >= 0) {
+        /* Answer the requests this input completed (their streams may be gone: reset). */
+        for (size_t i = 0; i < conn->nready; i++) {
+            struct h2_stream *stream =
+                nghttp2_session_get_stream_user_data(conn->session, conn->ready[i]);
+            if (stream != NULL && h2_stream_complete(stream) != 0) {
+                conn->nready = 0;
+                nghttp2_session_terminate_session(conn->session, NGHTTP2_INTERNAL_ERROR);
+                conn->close_after_flush = true;
+                return -EIO;
+            }
+        }
+        conn->nready = 0;
         return 0;
+    }
+    conn->nready = 0; /* a connection error: none of this input's requests is processed */
     nghttp2_session_terminate_session(conn->session, n == NGHTTP2_ERR_BAD_CLIENT_MAGIC
                                                          ? NGHTTP2_PROTOCOL_ERROR
                                                          : NGHTTP2_INTERNAL_ERROR);
@@ -1041,7 +1085,8 @@ static void h2_conn_on_read(struct ev_loop *loop, ev_io *w, int revents)
         h2_conn_close(conn);
         return;
     }
-    h2_conn_touch(conn);
+    /* Bytes alone do not keep a connection alive (slowloris): a complete request or
+       response progress does. */
     if (conn->tls != NULL)
         h2_tls_input(conn, buf, (size_t)n);
     else
@@ -1568,6 +1613,12 @@ void h2_server_free(struct h2_server *server)
     nghttp2_session_callbacks_del(server->callbacks);
     SSL_CTX_free(server->tls_ctx);
     free(server);
+}
+
+void h2_server_set_log(struct h2_server *server, h2_log_fn *log, void *userdata)
+{
+    server->log = log;
+    server->log_userdata = userdata;
 }
 
 unsigned h2_server_connections(const struct h2_server *server)

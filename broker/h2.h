@@ -105,6 +105,16 @@ void h2_server_shutdown(struct h2_server *server, void (*done)(void *), void *us
 /* Closes every connection and the listener and frees the server. NULL is a no-op. */
 void h2_server_free(struct h2_server *server);
 
+/*
+ * Told of every answer the transport gives by itself, without the handler
+ * (413 body too large, 431 headers too large, 400, 503), so that the caller
+ * can log one line per request. method/path may be "-" when not yet known.
+ */
+typedef void h2_log_fn(void *userdata, int32_t stream_id, const char *peer, const char *method,
+                       const char *path, int status, size_t body_len);
+
+void h2_server_set_log(struct h2_server *server, h2_log_fn *log, void *userdata);
+
 /* Number of open connections (for metrics and tests). */
 unsigned h2_server_connections(const struct h2_server *server);
 

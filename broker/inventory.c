@@ -21,9 +21,9 @@ void inventory_init(struct inventory *inv, struct store *st, const struct config
     inv->cfg = cfg;
 }
 
+/* Drops everything but the catalog, which no API call changes. */
 static void clear(struct inventory *inv)
 {
-    catalog_free(&inv->catalog);
     free(inv->regions);
     free(inv->latency);
     for (size_t i = 0; i < inv->ncenters; i++) {
@@ -41,15 +41,28 @@ static void clear(struct inventory *inv)
     free(inv->pool_center);
     struct store *st = inv->st;
     const struct config *cfg = inv->cfg;
+    struct catalog cat = inv->catalog;
     memset(inv, 0, sizeof(*inv));
     inv->st = st;
     inv->cfg = cfg;
+    inv->catalog = cat;
+}
+
+/* The catalog, loaded once. 0 or a negative errno. */
+static int load_catalog(struct inventory *inv)
+{
+    if (inv->catalog.nentries > 0)
+        return 0;
+    catalog_free(&inv->catalog);
+    return store_load_catalog(inv->st, &inv->catalog);
 }
 
 void inventory_free(struct inventory *inv)
 {
-    if (inv)
-        clear(inv);
+    if (!inv)
+        return;
+    clear(inv);
+    catalog_free(&inv->catalog);
 }
 
 void inventory_invalidate(struct inventory *inv)
@@ -108,7 +121,7 @@ int inventory_refresh(struct inventory *inv)
     if (inv->loaded)
         return 0;
     clear(inv);
-    int r = store_load_catalog(inv->st, &inv->catalog);
+    int r = load_catalog(inv);
     if (r == 0)
         r = store_regions_load(inv->st, &inv->regions, &inv->nregions);
     if (r == 0)
@@ -391,7 +404,7 @@ int inventory_merge_center(struct inventory *inv, const char *center)
 int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
                              const struct feed_snapshot *snap, int64_t now, struct json_error *err)
 {
-    int r = inventory_refresh(inv);
+    int r = load_catalog(inv); /* only the catalog: no full reload per feed */
     if (r < 0)
         return r;
     struct pool_row *rows = calloc(snap->npools ? snap->npools : 1, sizeof(*rows));

@@ -23,6 +23,7 @@
 #include "h2.h"
 #include "inventory.h"
 #include "log.h"
+#include "metrics.h"
 #include "net.h"
 #include "store.h"
 
@@ -101,6 +102,11 @@ int main(int argc, char **argv)
     api.st = d.st;
     api.inv = &inv;
     api.cfg = &cfg;
+    r = metrics_new(&api.metrics);
+    if (r < 0) {
+        log_error("cannot allocate the metrics: %s", strerror(-r));
+        goto out;
+    }
     if (cfg.admin_token[0])
         auth_sha256_hex(cfg.admin_token, strlen(cfg.admin_token), api.admin_hash);
     memset(cfg.admin_token, 0, sizeof(cfg.admin_token));
@@ -123,6 +129,7 @@ int main(int argc, char **argv)
         close(fd);
         goto out;
     }
+    h2_server_set_log(d.server, api_log_transport, &api);
     if ((r = fetch_new(d.loop, &fetcher)) < 0 ||
         (r = feeds_new(d.loop, d.st, &inv, &cfg, fetcher, NULL, &api.feeds)) < 0) {
         log_error("cannot start the feed scheduler: %s", strerror(-r));
@@ -157,6 +164,7 @@ out:
     feeds_free(api.feeds);
     fetch_free(fetcher);
     inventory_free(&inv);
+    metrics_free(api.metrics);
     store_close(d.st);
     return rc;
 }

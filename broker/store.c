@@ -224,10 +224,45 @@ int store_commit(struct store *st)
     return errno_of(rc);
 }
 
+int store_set_fsync(struct store *st, bool on)
+{
+    return errno_of(sqlite3_exec(
+        st->db, on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, NULL, NULL));
+}
+
+int store_savepoint(struct store *st)
+{
+    return errno_of(sqlite3_exec(st->db, "SAVEPOINT one", NULL, NULL, NULL));
+}
+
+int store_savepoint_end(struct store *st, bool keep)
+{
+    if (!keep && sqlite3_exec(st->db, "ROLLBACK TO one", NULL, NULL, NULL) != SQLITE_OK)
+        return -EIO;
+    return errno_of(sqlite3_exec(st->db, "RELEASE one", NULL, NULL, NULL));
+}
+
 void store_rollback(struct store *st)
 {
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/*
+ * A read of several statements sees one snapshot: a deferred transaction when
+ * none is open (returns true: end it with read_end), else the caller's.
+ */
+static bool read_begin(struct store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        return false;
+    return sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+static void read_end(struct store *st, bool began)
+{
+    if (began)
+        sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 }
 
 /* ---- catalog ---- */
@@ -412,6 +447,65 @@ int store_tenant_exists(struct store *st, const char *id)
     if (rc == SQLITE_ROW)
         return 1;
     return rc == SQLITE_DONE ? 0 : errno_of(rc);
+}
+
+int store_tenant_get(struct store *st, const char *id, struct tenant_row *ret)
+{
+    sqlite3_stmt *s;
+    int r = prep(st, "SELECT id, name, created_at, max_cards_held FROM tenants WHERE id = ?1", &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        memset(ret, 0, sizeof(*ret));
+        col_copy(s, 0, ret->id, sizeof(ret->id));
+        col_copy(s, 1, ret->name, sizeof(ret->name));
+        ret->created_at = sqlite3_column_int64(s, 2);
+        ret->max_cards_held =
+            sqlite3_column_type(s, 3) == SQLITE_NULL ? -1 : (long)sqlite3_column_int64(s, 3);
+    }
+    sqlite3_finalize(s);
+    if (rc == SQLITE_ROW)
+        return 0;
+    return rc == SQLITE_DONE ? -ENOENT : errno_of(rc);
+}
+
+int store_tenant_update(struct store *st, const struct tenant_row *t)
+{
+    sqlite3_stmt *s;
+    int r = prep(st, "UPDATE tenants SET name = ?2, max_cards_held = ?3 WHERE id = ?1", &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, t->id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, t->name, -1, SQLITE_TRANSIENT);
+    if (t->max_cards_held >= 0)
+        sqlite3_bind_int64(s, 3, t->max_cards_held);
+    else
+        sqlite3_bind_null(s, 3);
+    r = run(s);
+    if (r == 0 && sqlite3_changes(st->db) == 0)
+        return -ENOENT;
+    return r;
+}
+
+int store_tenant_cards_held(struct store *st, const char *tenant, int64_t now, long *ret)
+{
+    sqlite3_stmt *s;
+    int r = prep(st,
+                 "SELECT TOTAL(pp.cards) FROM placements p "
+                 "JOIN placement_pieces pp ON pp.placement = p.id "
+                 "WHERE p.tenant = ?1 AND p.state = 'held' AND p.expires_at > ?2",
+                 &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, tenant, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, now);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *ret = (long)sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : (errno_of(rc) ? errno_of(rc) : -EIO);
 }
 
 int store_token_add(struct store *st, const char *hash, enum role role, const char *subject,
@@ -978,6 +1072,68 @@ int store_expire_holds(struct store *st, int64_t now)
     return r < 0 ? r : sqlite3_changes(st->db);
 }
 
+static int stats_read(struct store *st, int64_t now, struct store_stats *ret)
+{
+    struct store_stats out = {0};
+    sqlite3_stmt *s;
+    /* A hold whose time is up is expired even before the sweep has marked it. */
+    int rc, r = prep(st,
+                     "SELECT CASE WHEN state = 'held' AND expires_at <= ?1 THEN 'expired' "
+                     "ELSE state END AS st, COUNT(*) FROM placements GROUP BY st",
+                     &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(s, 1, now);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *state = (const char *)sqlite3_column_text(s, 0);
+        long n = (long)sqlite3_column_int64(s, 1);
+        if (!state)
+            continue;
+        if (strcmp(state, "held") == 0)
+            out.held = n;
+        else if (strcmp(state, "confirmed") == 0)
+            out.confirmed = n;
+        else if (strcmp(state, "released") == 0)
+            out.released = n;
+        else if (strcmp(state, "expired") == 0)
+            out.expired = n;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return errno_of(rc) ? errno_of(rc) : -EIO;
+    r = prep(st,
+             "SELECT "
+             "(SELECT TOTAL(pp.cards) FROM placements p JOIN placement_pieces pp "
+             "  ON pp.placement = p.id WHERE p.state = 'held' AND p.expires_at > ?1), "
+             "(SELECT TOTAL(pp.cards) FROM placements p JOIN placement_pieces pp "
+             "  ON pp.placement = p.id WHERE p.state = 'confirmed'), "
+             "(SELECT COUNT(*) FROM centers), (SELECT COUNT(*) FROM pools)",
+             &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(s, 1, now);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        out.cards_held = (long)sqlite3_column_int64(s, 0);
+        out.cards_confirmed = (long)sqlite3_column_int64(s, 1);
+        out.centers = (long)sqlite3_column_int64(s, 2);
+        out.pools = (long)sqlite3_column_int64(s, 3);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW)
+        return errno_of(rc) ? errno_of(rc) : -EIO;
+    *ret = out;
+    return 0;
+}
+
+int store_stats_load(struct store *st, int64_t now, struct store_stats *ret)
+{
+    bool began = read_begin(st);
+    int r = stats_read(st, now, ret);
+    read_end(st, began);
+    return r;
+}
+
 /* ---- vouchers ---- */
 
 static int ledger_insert(struct store *st, const char *voucher, int64_t at, const char *kind,
@@ -1170,6 +1326,158 @@ int store_vouchers_list(struct store *st, const char *tenant, struct voucher_row
     *ret = rows;
     *ret_n = n;
     return 0;
+}
+
+/* ---- the issuer report ---- */
+
+/* Per issuer: vouchers, amounts issued, drawn and refunded, balances. */
+static const char report_issuers_sql[] =
+    "SELECT v.issuer, COUNT(*), TOTAL(v.amount), TOTAL(v.balance), "
+    "-TOTAL((SELECT TOTAL(l.amount) FROM voucher_ledger l WHERE l.voucher = v.id "
+    "AND l.kind = 'draw')), "
+    "TOTAL((SELECT TOTAL(l.amount) FROM voucher_ledger l WHERE l.voucher = v.id "
+    "AND l.kind = 'refund')) "
+    "FROM vouchers v WHERE ?1 IS NULL OR v.issuer = ?1 GROUP BY v.issuer ORDER BY v.issuer";
+
+/* Per issuer and tenant: vouchers, drawn, refunded, placements that drew. */
+static const char report_tenants_sql[] =
+    "SELECT v.issuer, v.tenant, COUNT(DISTINCT v.id), "
+    "-TOTAL(CASE WHEN l.kind = 'draw' THEN l.amount END), "
+    "TOTAL(CASE WHEN l.kind = 'refund' THEN l.amount END), "
+    "COUNT(DISTINCT CASE WHEN l.kind = 'draw' THEN l.placement END) "
+    "FROM vouchers v LEFT JOIN voucher_ledger l ON l.voucher = v.id "
+    "WHERE ?1 IS NULL OR v.issuer = ?1 GROUP BY v.issuer, v.tenant ORDER BY v.issuer, v.tenant";
+
+/*
+ * Per issuer and center: each draw and refund split over the placement's
+ * pieces by their share of its subsidy (of its list total when it has no
+ * subsidy left, else evenly), then summed per center.
+ */
+static const char report_centers_sql[] =
+    "WITH moves AS (SELECT v.issuer AS issuer, l.placement AS placement, l.kind AS kind, "
+    "  l.amount AS amount FROM voucher_ledger l JOIN vouchers v ON v.id = l.voucher "
+    "  WHERE l.kind IN ('draw', 'refund') AND l.placement IS NOT NULL "
+    "  AND (?1 IS NULL OR v.issuer = ?1)), "
+    "tot AS (SELECT placement, TOTAL(subsidy) AS s, TOTAL(list_total) AS lt, COUNT(*) AS n "
+    "  FROM placement_pieces WHERE placement IN (SELECT placement FROM moves) "
+    "  GROUP BY placement), "
+    "shares AS (SELECT pp.placement AS placement, pp.center AS center, "
+    "  CASE WHEN tot.s > 0 THEN pp.subsidy / tot.s WHEN tot.lt > 0 THEN pp.list_total / tot.lt "
+    "  ELSE 1.0 / tot.n END AS share "
+    "  FROM placement_pieces pp JOIN tot ON tot.placement = pp.placement) "
+    "SELECT m.issuer, sh.center, "
+    "-TOTAL(CASE WHEN m.kind = 'draw' THEN m.amount * sh.share END), "
+    "TOTAL(CASE WHEN m.kind = 'refund' THEN m.amount * sh.share END), "
+    "COUNT(DISTINCT CASE WHEN m.kind = 'draw' THEN m.placement END) "
+    "FROM moves m JOIN shares sh ON sh.placement = m.placement "
+    "GROUP BY m.issuer, sh.center ORDER BY m.issuer, sh.center";
+
+void store_voucher_report_free(struct issuer_report *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++) {
+        free(rows[i].tenants);
+        free(rows[i].centers);
+    }
+    free(rows);
+}
+
+static struct issuer_report *report_find(struct issuer_report *rows, size_t n, const char *issuer)
+{
+    for (size_t i = 0; issuer && i < n; i++) {
+        if (strcmp(rows[i].issuer, issuer) == 0)
+            return &rows[i];
+    }
+    return NULL;
+}
+
+/* -0.0 (a negated empty sum) prints as "-0"; money is never negative zero. */
+static double money(double v)
+{
+    return v + 0.0;
+}
+
+/* Reads the shares of one query (tenants or centers) into the issuers' rows. */
+static int report_shares(struct store *st, const char *sql, const char *issuer, bool tenants,
+                         struct issuer_report *rows, size_t n)
+{
+    sqlite3_stmt *s;
+    int rc, r = prep(st, sql, &s);
+    if (r < 0)
+        return r;
+    bind_text(s, 1, issuer);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct issuer_report *rep = report_find(rows, n, (const char *)sqlite3_column_text(s, 0));
+        if (!rep)
+            continue; /* an issuer whose vouchers appeared since the first query */
+        struct report_share **arr = tenants ? &rep->tenants : &rep->centers;
+        size_t *cnt = tenants ? &rep->ntenants : &rep->ncenters;
+        struct report_share *x = realloc(*arr, (*cnt + 1) * sizeof(**arr));
+        if (!x) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        *arr = x;
+        x = &x[(*cnt)++];
+        memset(x, 0, sizeof(*x));
+        col_copy(s, 1, x->key, sizeof(x->key));
+        int c = 2;
+        if (tenants)
+            x->vouchers = (long)sqlite3_column_int64(s, c++);
+        x->drawn = money(sqlite3_column_double(s, c++));
+        x->refunded = money(sqlite3_column_double(s, c++));
+        x->placements = (long)sqlite3_column_int64(s, c);
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : (errno_of(rc) ? errno_of(rc) : -EIO);
+}
+
+static int report_read(struct store *st, const char *issuer, struct issuer_report **ret,
+                       size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    struct issuer_report *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc, r = prep(st, report_issuers_sql, &s);
+    if (r < 0)
+        return r;
+    bind_text(s, 1, issuer);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct issuer_report *rep = grow((void **)&rows, &n, &cap, sizeof(*rows));
+        if (!rep) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        col_copy(s, 0, rep->issuer, sizeof(rep->issuer));
+        rep->vouchers = (long)sqlite3_column_int64(s, 1);
+        rep->issued = money(sqlite3_column_double(s, 2));
+        rep->balance = money(sqlite3_column_double(s, 3));
+        rep->drawn = money(sqlite3_column_double(s, 4));
+        rep->refunded = money(sqlite3_column_double(s, 5));
+    }
+    sqlite3_finalize(s);
+    r = rc == SQLITE_DONE ? 0 : (errno_of(rc) ? errno_of(rc) : -EIO);
+    if (r == 0 && issuer && n == 0)
+        r = -ENOENT;
+    if (r == 0)
+        r = report_shares(st, report_tenants_sql, issuer, true, rows, n);
+    if (r == 0)
+        r = report_shares(st, report_centers_sql, issuer, false, rows, n);
+    if (r < 0) {
+        store_voucher_report_free(rows, n);
+        return r;
+    }
+    *ret = rows;
+    *ret_n = n;
+    return 0;
+}
+
+int store_voucher_report(struct store *st, const char *issuer, struct issuer_report **ret,
+                         size_t *ret_n)
+{
+    bool began = read_begin(st);
+    int r = report_read(st, issuer, ret, ret_n);
+    read_end(st, began);
+    return r;
 }
 
 /* ---- decisions ---- */

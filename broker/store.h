@@ -159,6 +159,18 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
+/*
+ * fsync on commit (the default) or not. Without it a commit still survives a
+ * crash of the process, only not a power loss: for data that the next poll
+ * brings again anyway (feed snapshots), never for placements.
+ */
+int store_set_fsync(struct store *st, bool on);
+
+/* A nested step inside a transaction that can be undone alone. */
+int store_savepoint(struct store *st);
+/* Ends the step: keep its changes, or undo them. */
+int store_savepoint_end(struct store *st, bool keep);
+
 int store_load_catalog(struct store *st, struct catalog *ret);
 
 int store_region_put(struct store *st, const struct region *r);
@@ -170,6 +182,20 @@ int store_latency_load(struct store *st, struct latency_row **ret, size_t *ret_n
 int store_tenant_add(struct store *st, const char *id, const char *name, int64_t now);
 /* 1 when it exists, 0 when not, or a negative errno. */
 int store_tenant_exists(struct store *st, const char *id);
+
+struct tenant_row {
+    char id[65];
+    char name[129];
+    int64_t created_at;
+    long max_cards_held; /* quota of cards in live holds: -1 the configured default, 0 none */
+};
+
+/* 0 and the tenant, or -ENOENT. */
+int store_tenant_get(struct store *st, const char *id, struct tenant_row *ret);
+/* Sets the tenant's name and quota; -ENOENT. */
+int store_tenant_update(struct store *st, const struct tenant_row *t);
+/* Cards in the tenant's holds that are live at now (confirmed placements do not count). */
+int store_tenant_cards_held(struct store *st, const char *tenant, int64_t now, long *ret);
 int store_token_add(struct store *st, const char *hash, enum role role, const char *subject,
                     int64_t now);
 /* 0 and the token's role and subject, or -ENOENT. */
@@ -214,6 +240,20 @@ int store_pool_usage(struct store *st, int64_t now, struct pool_usage **ret, siz
 /* Moves holds whose time is up to expired; returns how many, or a negative errno. */
 int store_expire_holds(struct store *st, int64_t now);
 
+/* Counts behind the gauges of /metrics, read without writing. */
+struct store_stats {
+    long held;            /* placements in live holds */
+    long confirmed;       /* placements confirmed */
+    long released;        /* placements released */
+    long expired;         /* placements expired, and holds whose time is up but not yet swept */
+    long cards_held;      /* cards in live holds */
+    long cards_confirmed; /* cards in confirmed placements */
+    long centers;
+    long pools;
+};
+
+int store_stats_load(struct store *st, int64_t now, struct store_stats *ret);
+
 struct ledger_row {
     int64_t seq;
     int64_t at;
@@ -239,6 +279,38 @@ int store_voucher_get(struct store *st, const char *id, struct voucher_row *ret)
 int store_vouchers_list(struct store *st, const char *tenant, struct voucher_row **ret,
                         size_t *ret_n);
 void store_vouchers_free(struct voucher_row *rows, size_t n);
+
+/* One tenant's or one center's share of an issuer's vouchers. */
+struct report_share {
+    char key[65];    /* the tenant or the center */
+    long vouchers;   /* the tenant's vouchers from this issuer (tenants only) */
+    long placements; /* placements that drew from them */
+    double drawn;    /* drawn by confirms, > 0 */
+    double refunded; /* given back by releases */
+};
+
+/* An issuer's vouchers summed up, from the vouchers and their ledger. */
+struct issuer_report {
+    char issuer[65];
+    long vouchers;
+    double issued;                /* sum of amounts */
+    double drawn;                 /* sum of draws, > 0 */
+    double refunded;              /* sum of refunds */
+    double balance;               /* sum of balances: issued - drawn + refunded */
+    struct report_share *tenants; /* owned; by tenant */
+    size_t ntenants;
+    struct report_share *centers; /* owned; by center */
+    size_t ncenters;
+};
+
+/*
+ * The report of one issuer (NULL: of every issuer, by issuer id). A
+ * placement's draw and refund are split over its centers in proportion to its
+ * pieces' subsidies. One issuer with no vouchers is -ENOENT.
+ */
+int store_voucher_report(struct store *st, const char *issuer, struct issuer_report **ret,
+                         size_t *ret_n);
+void store_voucher_report_free(struct issuer_report *rows, size_t n);
 
 int store_decision_insert(struct store *st, const struct decision_row *d);
 int store_decision_get(struct store *st, const char *id, struct decision_row *ret);

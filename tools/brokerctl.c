@@ -1564,8 +1564,8 @@ static void print_center(const cJSON *c)
     buf_free(&labels);
 
     printf("\nFEEDS\n");
-    table_init(&t, ">#", "ADAPTER", "MODE", ">INTERVAL", "STATE", "LAST SUCCESS", ">AGE", "URL",
-               END);
+    table_init(&t, ">#", "ADAPTER", "MODE", ">INTERVAL", "STATE", "LAST SUCCESS", ">AGE",
+               "NEXT POLL", ">POOLS", "URL", END);
     cJSON_ArrayForEach(it, jget(c, "feeds"))
     {
         if (jnum(it, "index", &v))
@@ -1578,6 +1578,11 @@ static void print_center(const cJSON *c)
         table_add(&t, "%s", feed_state(it));
         table_add(&t, "%s", jstr_or(it, "last_success", "-"));
         table_add(&t, "%s", jnum(it, "age_s", &v) ? fmt_age(v).s : "-");
+        if (cJSON_IsTrue(jget(it, "polling")))
+            table_add(&t, "%s", "polling now");
+        else
+            table_add(&t, "%s", jstr_or(it, "next_poll", "-"));
+        table_add(&t, "%s", jnum(it, "pools", &v) ? fmt_num(v).s : "-");
         table_add(&t, "%s", jstr_or(it, "url", "-"));
         n++;
     }
@@ -1586,6 +1591,12 @@ static void print_center(const cJSON *c)
     n = 0;
     cJSON_ArrayForEach(it, jget(c, "feeds"))
     {
+        const char *warn = jstr(it, "warning");
+        if (warn && *warn) {
+            printf("feed %s warning: ", jnum(it, "index", &v) ? fmt_num(v).s : fmt_num(n).s);
+            put_clean(stdout, warn);
+            fputc('\n', stdout);
+        }
         err = jstr(it, "last_error");
         if (err && *err) {
             printf("feed %s last error", jnum(it, "index", &v) ? fmt_num(v).s : fmt_num(n).s);

@@ -47,6 +47,7 @@ struct server {
     double period_s;      /* one drift cycle */
     struct h2_server *h2; /* owned */
     struct ev_loop *loop; /* borrowed */
+    unsigned long served; /* feed documents served, printed at exit */
 };
 
 static const struct {
@@ -149,6 +150,13 @@ static int add_demo(struct server *srv)
 
 static const struct sim_center *find(const struct server *srv, const char *id, size_t len)
 {
+    /* Simulated ids carry their index: "sim-00042" is centers[42]. */
+    if (len == 9 && strncmp(id, "sim-", 4) == 0) {
+        char *end = NULL;
+        unsigned long i = strtoul(id + 4, &end, 10);
+        if (end == id + len && i < srv->ncenters && strncmp(srv->centers[i].id, id, len) == 0)
+            return &srv->centers[i];
+    }
     for (size_t i = 0; i < srv->ncenters; i++) {
         if (strlen(srv->centers[i].id) == len && strncmp(srv->centers[i].id, id, len) == 0)
             return &srv->centers[i];
@@ -241,6 +249,7 @@ static void handle(void *userdata, const struct http_request *req, struct http_r
     }
     if (strncmp(path, "/native/", 8) == 0) {
         const struct sim_center *c = find(srv, path + 8, strlen(path + 8));
+        srv->served += c != NULL;
         reply(resp, c ? 200 : 404, c ? native_doc(srv, c) : NULL);
         return;
     }
@@ -357,5 +366,6 @@ int main(int argc, char **argv)
     ev_run(srv.loop, 0);
     h2_server_free(srv.h2);
     free(srv.centers);
+    fprintf(stderr, "feedserver: served %lu feed documents\n", srv.served);
     return 0;
 }

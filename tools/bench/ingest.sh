@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): feed ingestion of many centers from the demo feed server
+# over HTTP/2, next to h2load fetching the same documents from the same server in
+# the same run. Prints the time until every center has pools, the steady-state
+# polls/s and brokerd's CPU share, h2load's time for the same documents, and the
+# ratio (goal: brokerd within 2x of h2load, on one core).
+#   tools/bench/ingest.sh [BUILD_DIR] [CENTERS] [STEADY_SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+B=${1:-build}
+N=${2:-1000}
+STEADY=${3:-20}
+W=$(mktemp -d /tmp/suanwang-bench.XXXXXX)
+ADMIN="bench-admin-token-0123456789"
+trap 'kill $FS $BD 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
+FS=""
+BD=""
+
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+now_ms() { date +%s%3N; }
+
+"$B/feedserver" --no-demo --centers "$N" --pools 4 --port-file "$W/fs.port" 2>"$W/fs.log" &
+FS=$!
+for _ in $(seq 100); do [ -s "$W/fs.port" ] && break; sleep 0.05; done
+FP=$(cat "$W/fs.port")
+
+# Register the centers (pull feeds every INTERVAL s) on a first run of brokerd.
+INTERVAL=5
+SUANWANG_ADMIN_TOKEN=$ADMIN "$B/brokerd" --db "$W/b.db" --listen 127.0.0.1:0 \
+  --port-file "$W/bd.port" 2>"$W/bd0.log" &
+BD=$!
+for _ in $(seq 100); do [ -s "$W/bd.port" ] && break; sleep 0.05; done
+P=$(cat "$W/bd.port")
+curl -s --http2-prior-knowledge "http://127.0.0.1:$FP/centers" >"$W/centers.json"
+jq -c --arg fp "$FP" --argjson iv "$INTERVAL" '.centers[] | {id, name: .id, operator: "bench",
+  region, feeds: [{adapter: "native", url: ("http://127.0.0.1:" + $fp + .native), h2c: true,
+  interval_s: $iv}]}' "$W/centers.json" >"$W/bodies.jsonl"
+while read -r body; do
+  curl -s -o /dev/null --http2-prior-knowledge -H "Authorization: Bearer $ADMIN" \
+    -d "$body" "http://127.0.0.1:$P/v1/centers"
+done <"$W/bodies.jsonl"
+kill -TERM $BD; wait $BD || true
+sqlite3 "$W/b.db" "DELETE FROM feed_pools; DELETE FROM pools; UPDATE feeds SET last_success = NULL;"
+
+# Cold start: time until every center has its pools.
+rm -f "$W/bd.port"
+t0=$(now_ms)
+SUANWANG_ADMIN_TOKEN=$ADMIN "$B/brokerd" --db "$W/b.db" --listen 127.0.0.1:0 \
+  --port-file "$W/bd.port" 2>"$W/bd.log" &
+BD=$!
+while :; do
+  have=$(sqlite3 "$W/b.db" "SELECT COUNT(DISTINCT center) FROM pools" 2>/dev/null || echo 0)
+  [ "$have" -ge "$N" ] && break
+  [ $(($(now_ms) - t0)) -gt 120000 ] && { echo "timed out with $have of $N centers"; break; }
+  sleep 0.05
+done
+t_ingest=$(($(now_ms) - t0))
+
+# Steady state: polls per second and CPU share over STEADY seconds.
+served0=$(grep -c . /dev/null || true)
+c0=$(ticks $BD)
+s0=$(sqlite3 "$W/b.db" "SELECT COALESCE(SUM(last_success), 0) FROM feeds")
+sleep "$STEADY"
+c1=$(ticks $BD)
+hz=$(getconf CLK_TCK)
+cpu=$(echo "scale=1; 100 * ($c1 - $c0) / $hz / $STEADY" | bc)
+kill -TERM $BD; wait $BD || true
+BD=""
+kill -TERM $FS; wait $FS || true
+FS=""
+served=$(sed -n 's/.*served \([0-9]*\) feed documents.*/\1/p' "$W/fs.log")
+
+# The reference: h2load fetching the same N documents from a fresh feed server.
+"$B/feedserver" --no-demo --centers "$N" --pools 4 --port-file "$W/fs2.port" 2>"$W/fs2.log" &
+FS=$!
+for _ in $(seq 100); do [ -s "$W/fs2.port" ] && break; sleep 0.05; done
+FP2=$(cat "$W/fs2.port")
+jq -r --arg fp "$FP2" '.centers[] | "http://127.0.0.1:" + $fp + .native' "$W/centers.json" >"$W/urls.txt"
+h2out=$(h2load -i "$W/urls.txt" -n "$N" -c 10 -m 10 2>&1)
+h2ms=$(echo "$h2out" | sed -n 's/^finished in \([0-9.]*\)\(m*s\),.*/\1 \2/p' | awk '{ if ($2 == "ms") print $1; else print $1 * 1000 }')
+h2ok=$(echo "$h2out" | sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p')
+
+echo "== feed ingestion: $N centers x 4 pools over h2c from tools/feedserver"
+echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+echo "brokerd: cold start to all $N centers with pools: ${t_ingest} ms"
+echo "brokerd: steady state ${STEADY}s with interval_s=$INTERVAL: $served documents served in total, CPU ${cpu}% of one core"
+echo "h2load:  $h2ok of $N documents in ${h2ms} ms (h2load -i urls -n $N -c 10 -m 10)"
+echo "ratio (brokerd cold ingest / h2load): $(echo "scale=2; $t_ingest / $h2ms" | bc)"
+echo "command: tools/bench/ingest.sh $B $N $STEADY"
