@@ -620,23 +620,11 @@ static void check_bad(const char *name, const char *doc, size_t len, const char 
 /* Sample values that are not numbers leave the GPU counted but not free; the document is fine. */
 static void test_bad_samples(void)
 {
-    static const char *const values[] = {"NaN",
-                                         "+Inf",
-                                         "-Inf",
-                                         "",
-                                         "idle",
-                                         "0x10",
-                                         " 0",
-                                         "0 ",
-                                         "1e999",
-                                         "-1",
-                                         "101",
-                                         "1,5",
-                                         "0.0.0",
-                                         "e",
-                                         "--1",
-                                         "12345678901234567890123456789012345678901234567890"
-                                         "12345678901234567890"};
+    static const char *const values[] = {
+        "NaN", "+Inf", "-Inf", "", "idle", "0x10", " 0", "0 ", "1e999", "-1", "101", "1,5", "0.0.0",
+        "e", "--1",
+        /* 70 digits: longer than any sample value */
+        "1234567890123456789012345678901234567890123456789012345678901234567890"};
     for (size_t i = 0; i < N(values); i++) {
         char doc[1024];
         snprintf(doc, sizeof(doc),
