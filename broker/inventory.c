@@ -258,9 +258,17 @@ void route_input_free(struct route_input *in)
     memset(in, 0, sizeof(*in));
 }
 
+/* Orders a usage row against a pool by (center, model), as SQLite's BINARY collation does. */
+static int usage_cmp(const struct pool_usage *u, const struct pool_row *p)
+{
+    int c = strcmp(u->center, p->center);
+    return c != 0 ? c : strcmp(u->model, p->model);
+}
+
 int inventory_route_input(struct inventory *inv, const char *origin, int64_t now,
                           struct route_input *ret)
 {
+    size_t u = 0;
     struct route_input in = {0};
     struct pool_usage *usage = NULL;
     size_t nusage = 0;
@@ -317,12 +325,12 @@ int inventory_route_input(struct inventory *inv, const char *origin, int64_t now
         rp->largest_block = p->largest_block;
         rp->price = rate > 0 ? p->price * rate : p->price;
         rp->stale = inventory_pool_stale(inv, p, now);
-        for (size_t u = 0; u < nusage; u++) {
-            if (strcmp(usage[u].center, p->center) == 0 && strcmp(usage[u].model, p->model) == 0) {
-                rp->held = usage[u].held;
-                rp->confirmed_unseen = usage[u].confirmed_unseen;
-                break;
-            }
+        /* Pools and usage are both ordered by (center, model): walk them together. */
+        while (u < nusage && usage_cmp(&usage[u], p) < 0)
+            u++;
+        if (u < nusage && usage_cmp(&usage[u], p) == 0) {
+            rp->held = usage[u].held;
+            rp->confirmed_unseen = usage[u].confirmed_unseen;
         }
         in.rows[in.npools] = p;
         in.price_cny[in.npools] = rp->price;

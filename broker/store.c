@@ -1032,7 +1032,7 @@ int store_pool_usage(struct store *st, int64_t now, struct pool_usage **ret, siz
                      "FROM placement_pieces pp JOIN placements p ON p.id = pp.placement "
                      "LEFT JOIN pools po ON po.center = pp.center AND po.model = pp.model "
                      "WHERE (p.state = 'held' AND p.expires_at > ?1) OR p.state = 'confirmed' "
-                     "GROUP BY pp.center, pp.model",
+                     "GROUP BY pp.center, pp.model ORDER BY pp.center, pp.model",
                      &s);
     if (r < 0)
         return r;
