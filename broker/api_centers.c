@@ -422,7 +422,8 @@ static void center_write(struct api *api, const struct api_call *call, struct ap
     if (r == 0)
         r = create ? store_center_insert(api->st, &c) : store_center_update(api->st, &c);
     if (r == 0 && !create)
-        r = inventory_merge_center(api->inv, c.id); /* a removed feed takes its pools along */
+        r = inventory_merge_center(api->inv, c.id, NULL,
+                                   0); /* a removed feed takes its pools along */
     if (r == 0)
         r = store_commit(api->st);
     else
@@ -554,7 +555,8 @@ void api_center_feed(struct api *api, const struct api_call *call, struct api_re
     if (r == 0 && snap.observed_at_ms && snap.observed_at_ms < newest_snapshot(api->inv, center))
         r = json_fail(&err, "", "observed_at", "is older than the snapshot the broker holds");
     if (r == 0 && (r = store_begin(api->st)) == 0) {
-        r = inventory_apply_snapshot(api->inv, center, idx, &snap, call->now, &err);
+        r = inventory_apply_snapshot(api->inv, center, idx, &snap, ad == &adapter_native, call->now,
+                                     &err);
         if (r == 0)
             r = store_feed_result(api->st, center, idx, call->now, NULL,
                                   snap.warning[0] ? snap.warning : NULL, (long)snap.npools);

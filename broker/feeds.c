@@ -234,11 +234,12 @@ static int apply_one(struct feed_job *job, int64_t now, struct json_error *err)
     if (job->pending == PENDING_TOUCH) {
         r = store_feed_pools_touch(fs->st, job->center, job->idx, now);
         if (r == 0)
-            r = inventory_merge_center(fs->inv, job->center);
+            r = inventory_merge_center(fs->inv, job->center, NULL, 0);
         if (r == 0)
             r = store_feed_result(fs->st, job->center, job->idx, now, NULL, NULL, -1);
     } else {
-        r = inventory_apply_snapshot(fs->inv, job->center, job->idx, &job->acc, now, err);
+        r = inventory_apply_snapshot(fs->inv, job->center, job->idx, &job->acc,
+                                     job->adapter == &adapter_native, now, err);
         if (r == 0)
             r = store_feed_result(fs->st, job->center, job->idx, now, NULL,
                                   job->acc.warning[0] ? job->acc.warning : NULL,

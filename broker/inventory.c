@@ -355,8 +355,10 @@ out:
  * TFLOPS) come with the counts row. A model with a price but no counts is
  * offered by no capacity feed and is left out; so is one with no price.
  */
-static int merge_rows(const struct pool_row *rows, size_t n, struct pool_row **ret, size_t *ret_n)
+static int merge_rows(const struct pool_row *rows, size_t n, struct pool_row **ret, size_t *ret_n,
+                      char *unpriced, size_t unpriced_len)
 {
+    size_t uoff = 0;
     struct pool_row *out = calloc(n ? n : 1, sizeof(*out));
     size_t k = 0;
     if (!out)
@@ -375,8 +377,16 @@ static int merge_rows(const struct pool_row *rows, size_t n, struct pool_row **r
             if (rows[j].has_price && strcmp(rows[j].model, c->model) == 0)
                 pr = &rows[j];
         }
-        if (!pr)
+        if (!pr) {
+            /* Counts but no price anywhere: not routable; say so instead of dropping silently. */
+            if (unpriced && uoff + 1 < unpriced_len) {
+                int w = snprintf(unpriced + uoff, unpriced_len - uoff, "%s%s", uoff ? ", " : "",
+                                 c->model);
+                if (w > 0)
+                    uoff += (size_t)w < unpriced_len - uoff ? (size_t)w : unpriced_len - uoff - 1;
+            }
             continue;
+        }
         struct pool_row *o = &out[k];
         *o = *c;
         o->tflops_json = c->tflops_json ? strdup(c->tflops_json) : NULL;
@@ -394,13 +404,16 @@ static int merge_rows(const struct pool_row *rows, size_t n, struct pool_row **r
     return 0;
 }
 
-int inventory_merge_center(struct inventory *inv, const char *center)
+int inventory_merge_center(struct inventory *inv, const char *center, char *unpriced,
+                           size_t unpriced_len)
 {
     struct pool_row *rows = NULL, *merged = NULL;
     size_t n = 0, m = 0;
+    if (unpriced && unpriced_len)
+        unpriced[0] = '\0';
     int r = store_feed_pools_load(inv->st, center, &rows, &n);
     if (r == 0)
-        r = merge_rows(rows, n, &merged, &m);
+        r = merge_rows(rows, n, &merged, &m, unpriced, unpriced_len);
     if (r == 0)
         r = store_pools_replace(inv->st, center, merged, m);
     store_pools_free(rows, n);
@@ -409,9 +422,30 @@ int inventory_merge_center(struct inventory *inv, const char *center)
     return r;
 }
 
-int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
-                             const struct feed_snapshot *snap, int64_t now, struct json_error *err)
+/* Folds a second pool of the same accelerator into the first: counts add up, the lower price wins.
+ */
+static void fold_pool(struct pool_row *into, const struct pool_snapshot *ps)
 {
+    if (ps->has_counts) {
+        into->total = into->has_counts ? into->total + ps->total : ps->total;
+        into->free = into->has_counts ? into->free + ps->free : ps->free;
+        if (!into->has_counts || ps->largest_block > into->largest_block)
+            into->largest_block = ps->largest_block;
+        into->has_counts = true;
+    }
+    if (ps->has_price && (!into->has_price || ps->price < into->price)) {
+        into->price = ps->price;
+        into->spot_price = ps->spot_price;
+        snprintf(into->currency, sizeof(into->currency), "%s", ps->currency);
+        into->has_price = true;
+    }
+}
+
+int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
+                             struct feed_snapshot *snap, bool strict, int64_t now,
+                             struct json_error *err)
+{
+    size_t k = 0;
     int r = load_catalog(inv); /* only the catalog: no full reload per feed */
     if (r < 0)
         return r;
@@ -421,25 +455,36 @@ int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
     int64_t observed = snap->observed_at_ms ? snap->observed_at_ms : now;
     for (size_t i = 0; i < snap->npools; i++) {
         const struct pool_snapshot *ps = &snap->pools[i];
-        struct pool_row *p = &rows[i];
+        struct pool_row *p = &rows[k];
         char prefix[32];
         snprintf(prefix, sizeof(prefix), "/pools/%zu", i);
         const struct catalog_entry *e = catalog_resolve(&inv->catalog, ps->model);
-        snprintf(p->center, sizeof(p->center), "%s", center);
-        p->idx = idx;
-        snprintf(p->model, sizeof(p->model), "%s", e ? e->model : ps->model);
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(rows[j].model, p->model) == 0) {
-                r = json_fail(err, prefix, "model", "'%s' is the same accelerator as pool %zu (%s)",
-                              ps->model, j, p->model);
-                goto out;
-            }
-        }
+        const char *model = e ? e->model : ps->model;
         if (ps->has_price && config_rate(inv->cfg, ps->currency) < 0) {
             r = json_fail(err, prefix, "currency", "no exchange rate to CNY is configured for %s",
                           ps->currency);
             goto out;
         }
+        size_t same = k;
+        for (size_t j = 0; j < k && same == k; j++) {
+            if (strcmp(rows[j].model, model) == 0)
+                same = j;
+        }
+        if (same < k) {
+            /* A document of the broker's own schema names each pool once; a vendor feed may
+               name one accelerator twice (GFD and GKE labels, 40 GB SXM and PCIe): fold. */
+            if (strict) {
+                r = json_fail(err, prefix, "model", "'%s' is the same accelerator as pool %zu (%s)",
+                              ps->model, same, model);
+                goto out;
+            }
+            fold_pool(&rows[same], ps);
+            continue;
+        }
+        k++;
+        snprintf(p->center, sizeof(p->center), "%s", center);
+        p->idx = idx;
+        snprintf(p->model, sizeof(p->model), "%s", model);
         p->has_counts = ps->has_counts;
         p->has_price = ps->has_price;
         p->total = ps->total;
@@ -474,9 +519,16 @@ int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
         }
         cJSON_Delete(t);
     }
-    r = store_feed_pools_replace(inv->st, center, idx, rows, snap->npools);
+    r = store_feed_pools_replace(inv->st, center, idx, rows, k);
+    char unpriced[160];
     if (r == 0)
-        r = inventory_merge_center(inv, center);
+        r = inventory_merge_center(inv, center, unpriced, sizeof(unpriced));
+    if (r == 0 && unpriced[0]) {
+        size_t w = strlen(snap->warning);
+        snprintf(snap->warning + w, sizeof(snap->warning) - w,
+                 "%sno price for %s: not routable (set price_per_card_hour, or add a price feed)",
+                 w ? "; " : "", unpriced);
+    }
     inventory_invalidate(inv);
 out:
     store_pools_free(rows, snap->npools);

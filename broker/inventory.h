@@ -80,13 +80,20 @@ long inventory_staleness_s(const struct inventory *inv, const struct center_row 
 /*
  * Applies a parsed snapshot as feed idx's view of the center (models resolved
  * to the catalog, currencies checked against configured rates) and re-merges
- * the center's pools, inside the caller's transaction. Returns 0, -EINVAL
- * with *err naming the pool field, or a negative errno.
+ * the center's pools, inside the caller's transaction. Two pools naming one
+ * catalog accelerator are refused when strict (the native schema), else folded
+ * together. A model with counts but no price sets snap->warning. Returns 0,
+ * -EINVAL with *err naming the pool field, or a negative errno.
  */
 int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
-                             const struct feed_snapshot *snap, int64_t now, struct json_error *err);
+                             struct feed_snapshot *snap, bool strict, int64_t now,
+                             struct json_error *err);
 
-/* Recomputes a center's pools from its feeds' snapshots (caller's transaction). */
-int inventory_merge_center(struct inventory *inv, const char *center);
+/*
+ * Recomputes a center's pools from its feeds' snapshots (caller's transaction).
+ * unpriced (may be NULL) gets the models that have counts but no price anywhere.
+ */
+int inventory_merge_center(struct inventory *inv, const char *center, char *unpriced,
+                           size_t unpriced_len);
 
 #endif

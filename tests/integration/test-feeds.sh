@@ -64,6 +64,18 @@ TEN=$(token tenant acme)
 expect POST /v1/placements '{"precision":"bf16","cards":5,"hours":1,"origin":"cn-guiyang","dry_run":true}' \
   "$TEN" 200 "routing works from the last good snapshots" '.pieces[0].model == "H800"'
 
+# A capacity feed without prices: its pools cannot be routed, and the feed says why.
+DATA=$(cd "$(dirname "$0")/../data" && pwd)
+req POST /v1/centers "{\"id\":\"k8s-noprice\",\"name\":\"k\",\"operator\":\"op1\",\"region\":\"cn-guiyang\",\"feeds\":[{\"adapter\":\"kubernetes\",\"url\":\"file://$DATA/kubernetes/nodelist-gpu.json\",\"interval_s\":1}]}" "$ADMIN"
+ok "$([ "$STATUS" = 201 ]; echo $?)" "an admin registers a file:// Kubernetes feed without prices"
+for _ in $(seq 1 60); do
+  req GET /v1/centers/k8s-noprice "" "$ADMIN"
+  jqt '.feeds[0].last_success != null' && break
+  sleep 0.1
+done
+jqt '(.pools | length) == 0 and (.feeds[0].warning | test("no price for"))'
+ok $? "unpriced pools are not routable and the feed warns: $(jqv .feeds[0].warning | head -c 100)"
+
 kill $FEEDSRV 2>/dev/null
 stop_broker
 ok $? "SIGTERM stops the daemon with status 0 while transfers are in flight"
