@@ -370,12 +370,54 @@ bool json_valid_id(const char *s)
     return true;
 }
 
+/*
+ * Writes v rounded to 6 decimals ("131328", "0.3", "-2.000001") into buf (>= 32
+ * bytes) with integer arithmetic: decision records hold thousands of numbers,
+ * and printf's %g with cJSON's round-trip check dominated their cost.
+ */
+static void format_6(double v, char *buf)
+{
+    long long scaled = llround(v * 1e6);
+    unsigned long long a =
+        scaled < 0 ? (unsigned long long)(-(scaled + 1)) + 1 : (unsigned long long)scaled;
+    unsigned long long ip = a / 1000000, fp = a % 1000000;
+    char tmp[32];
+    size_t n = 0, o = 0;
+    if (scaled < 0)
+        buf[o++] = '-';
+    do {
+        tmp[n++] = (char)('0' + ip % 10);
+        ip /= 10;
+    } while (ip);
+    while (n)
+        buf[o++] = tmp[--n];
+    if (fp) {
+        int digits = 6;
+        while (fp % 10 == 0) {
+            fp /= 10;
+            digits--;
+        }
+        buf[o++] = '.';
+        for (int d = digits - 1; d >= 0; d--) {
+            buf[o + (size_t)d] = (char)('0' + fp % 10);
+            fp /= 10;
+        }
+        o += (size_t)digits;
+    }
+    buf[o] = '\0';
+}
+
 cJSON *json_add_number(cJSON *obj, const char *key, double v)
 {
     if (!isfinite(v))
         return cJSON_AddNullToObject(obj, key);
-    double r = round(v * 1e6) / 1e6;
-    if (r == 0)
-        r = 0; /* no negative zero */
-    return cJSON_AddNumberToObject(obj, key, r);
+    if (fabs(v) >= 1e9) { /* v * 1e6 must stay exact in a double (below 2^53) */
+        double r = round(v * 1e6) / 1e6;
+        return cJSON_AddNumberToObject(obj, key, r);
+    }
+    char buf[32];
+    format_6(v, buf);
+    if (strcmp(buf, "-0") == 0)
+        buf[0] = '0', buf[1] = '\0';
+    return cJSON_AddRawToObject(obj, key, buf);
 }

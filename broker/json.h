@@ -62,7 +62,11 @@ int json_get_labels(const cJSON *obj, const char *key, const char *prefix, size_
 /* True when s is a usable identifier: 1..64 of [A-Za-z0-9._:-], starting alphanumeric. */
 bool json_valid_id(const char *s);
 
-/* Adds a number rounded to 6 decimals (money, ms) so output stays readable. */
+/*
+ * Adds a number rounded to 6 decimals (money, ms) so output stays readable.
+ * Below 1e9 the member is a raw JSON number (written fast, read back as a
+ * number by any parser); null when v is not finite.
+ */
 cJSON *json_add_number(cJSON *obj, const char *key, double v);
 
 #endif
