@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int count, failed;
@@ -47,4 +48,39 @@ bool check_str(const char *got, const char *want, const char *name, const char *
 {
     return check_ok(got && want && strcmp(got, want) == 0, file, line, "%s: got '%s', want '%s'",
                     name, got ? got : "(null)", want ? want : "(null)");
+}
+
+char *check_read_data(const char *rel, size_t *ret_len)
+{
+    const char *dir = getenv("SUANWANG_TEST_DATA");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", dir && dir[0] ? dir : "../tests/data", rel);
+    *ret_len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0)
+            break;
+        if (len == cap) {
+            char *nb = realloc(buf, cap * 2 + 1);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!buf)
+        return NULL;
+    buf[len] = '\0';
+    *ret_len = len;
+    return buf;
 }

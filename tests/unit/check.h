@@ -7,6 +7,7 @@
 #define SUANWANG_CHECK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 bool check_ok(bool cond, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -15,6 +16,13 @@ bool check_ok(bool cond, const char *file, int line, const char *fmt, ...)
 int check_done(void);
 
 #define CHECK(cond, ...) check_ok((cond), __FILE__, __LINE__, __VA_ARGS__)
+/*
+ * Reads tests/data/<rel> (the directory in SUANWANG_TEST_DATA, else
+ * ../tests/data as seen from the build directory), NUL-terminated; *ret_len
+ * gets its size. NULL when it cannot be read. The caller frees.
+ */
+char *check_read_data(const char *rel, size_t *ret_len);
+
 /* Each argument is evaluated once. */
 bool check_eq_long(long got, long want, const char *name, const char *file, int line);
 bool check_near(double got, double want, double eps, const char *name, const char *file, int line);

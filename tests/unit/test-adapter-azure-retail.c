@@ -24,40 +24,6 @@ static const char *str(const char *s)
     return s;
 }
 
-/* Reads tests/data/<rel> (SUANWANG_TEST_DATA or ../tests/data); NULL when missing. */
-static char *read_data(const char *rel, size_t *ret_len)
-{
-    const char *dir = getenv("SUANWANG_TEST_DATA");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", dir && dir[0] ? dir : "../tests/data", rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-        if (len == cap) {
-            char *nb = realloc(buf, cap * 2 + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    *ret_len = len;
-    return buf;
-}
-
 static cJSON *opts(const char *json)
 {
     cJSON *o = json ? cJSON_Parse(json) : NULL;
@@ -179,7 +145,8 @@ static void test_registry(void)
 static void test_docs_examples(void)
 {
     size_t len = 0;
-    char *items = read_data("azure-retail-prices/retail-prices-items.ms-docs-examples.json", &len);
+    char *items =
+        check_read_data("azure-retail-prices/retail-prices-items.ms-docs-examples.json", &len);
     CHECK(items != NULL, "docs examples fixture readable");
     if (!items)
         return;
@@ -250,7 +217,7 @@ static void test_docs_examples(void)
 static void test_page1(void)
 {
     size_t len = 0;
-    char *doc = read_data("azure-retail-prices/page-1.handwritten.json", &len);
+    char *doc = check_read_data("azure-retail-prices/page-1.handwritten.json", &len);
     CHECK(doc != NULL, "page 1 fixture readable");
     if (!doc)
         return;
@@ -346,7 +313,7 @@ static void test_page1(void)
 static void test_page2(void)
 {
     size_t len = 0;
-    char *doc = read_data("azure-retail-prices/page-2.handwritten.json", &len);
+    char *doc = check_read_data("azure-retail-prices/page-2.handwritten.json", &len);
     CHECK(doc != NULL, "page 2 fixture readable");
     if (!doc)
         return;
@@ -550,7 +517,7 @@ static void test_hostile(void)
 static void test_prefixes(void)
 {
     size_t len = 0;
-    char *doc = read_data("azure-retail-prices/page-1.handwritten.json", &len);
+    char *doc = check_read_data("azure-retail-prices/page-1.handwritten.json", &len);
     if (!doc)
         return;
     size_t ok = 0, bad = 0, wrong = 0;

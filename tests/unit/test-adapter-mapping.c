@@ -24,40 +24,6 @@ static const char *str(const char *s)
     return s;
 }
 
-/* Reads tests/data/<rel> (SUANWANG_TEST_DATA or ../tests/data); NULL when missing. */
-static char *read_data(const char *rel, size_t *ret_len)
-{
-    const char *dir = getenv("SUANWANG_TEST_DATA");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", dir && dir[0] ? dir : "../tests/data", rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-        if (len == cap) {
-            char *nb = realloc(buf, cap * 2 + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    *ret_len = len;
-    return buf;
-}
-
 /* Parses from an exact-size heap copy (no terminator) so ASan sees any over-read. */
 static int parse_len(const char *text, size_t len, const char *options, struct feed_snapshot *snap,
                      struct json_error *err)
@@ -136,7 +102,7 @@ static void test_registry(void)
 static void test_tencent(void)
 {
     size_t len = 0;
-    char *doc = read_data(
+    char *doc = check_read_data(
         "china-cloud/tencent-cvm-DescribeZoneInstanceConfigInfos.tccli-example.json", &len);
     CHECK(doc != NULL, "tencent fixture readable");
     if (!doc)
@@ -265,7 +231,7 @@ static void test_aliyun(void)
 {
     size_t len = 0;
     char *doc =
-        read_data("china-cloud/aliyun-ecs-DescribeAvailableResource.docs-example.json", &len);
+        check_read_data("china-cloud/aliyun-ecs-DescribeAvailableResource.docs-example.json", &len);
     CHECK(doc != NULL, "aliyun fixture readable");
     if (!doc)
         return;
@@ -312,7 +278,7 @@ static void test_aliyun(void)
 static void test_tencent_inquiry(void)
 {
     size_t len = 0;
-    char *doc = read_data(
+    char *doc = check_read_data(
         "china-cloud/tencent-cvm-InquiryPriceRunInstances-postpaid.tccli-example.json", &len);
     CHECK(doc != NULL, "tencent inquiry fixture readable");
     if (!doc)

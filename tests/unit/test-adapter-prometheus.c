@@ -27,39 +27,14 @@ static const char *str(const char *s)
 
 static const struct adapter *prom = &adapter_prometheus;
 
+/* A fixture of this format; a missing one is a failed check. */
 static char *read_data(const char *name, size_t *len)
 {
-    const char *dir = getenv("SUANWANG_TEST_DATA");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/dcgm-prometheus/%s", dir && dir[0] ? dir : "../tests/data",
-             name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        CHECK(false, "cannot open %s", path);
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    char rel[512];
+    snprintf(rel, sizeof(rel), "dcgm-prometheus/%s", name);
+    char *doc = check_read_data(rel, len);
+    CHECK(doc != NULL, "fixture %s is readable (set SUANWANG_TEST_DATA)", rel);
+    return doc;
 }
 
 /* Parses from an exact-size heap copy without a terminator, as a fetched body arrives. */

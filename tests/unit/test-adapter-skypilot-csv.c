@@ -24,40 +24,6 @@ static const char *str(const char *s)
     return s;
 }
 
-/* Reads tests/data/<rel> (SUANWANG_TEST_DATA or ../tests/data); NULL when missing. */
-static char *read_data(const char *rel, size_t *ret_len)
-{
-    const char *dir = getenv("SUANWANG_TEST_DATA");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", dir && dir[0] ? dir : "../tests/data", rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-        if (len == cap) {
-            char *nb = realloc(buf, cap * 2 + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    *ret_len = len;
-    return buf;
-}
-
 /* Parses from an exact-size heap copy (no terminator) so ASan sees any over-read. */
 static int parse_len(const char *text, size_t len, const char *options, struct feed_snapshot *snap,
                      struct json_error *err)
@@ -156,7 +122,7 @@ static void test_registry(void)
 static void test_azure(void)
 {
     size_t len = 0;
-    char *doc = read_data("skypilot-catalog/azure-vms.v6.excerpt.csv", &len);
+    char *doc = check_read_data("skypilot-catalog/azure-vms.v6.excerpt.csv", &len);
     CHECK(doc != NULL, "azure excerpt readable");
     if (!doc)
         return;
@@ -306,7 +272,7 @@ static void test_azure(void)
 static void test_lambda(void)
 {
     size_t len = 0;
-    char *doc = read_data("skypilot-catalog/lambda-vms.v8.excerpt.csv", &len);
+    char *doc = check_read_data("skypilot-catalog/lambda-vms.v8.excerpt.csv", &len);
     CHECK(doc != NULL, "lambda excerpt readable");
     if (!doc)
         return;
@@ -345,7 +311,7 @@ static void test_lambda(void)
 static void test_gcp(void)
 {
     size_t len = 0;
-    char *doc = read_data("skypilot-catalog/gcp-vms.v8.excerpt.csv", &len);
+    char *doc = check_read_data("skypilot-catalog/gcp-vms.v8.excerpt.csv", &len);
     CHECK(doc != NULL, "gcp excerpt readable");
     if (!doc)
         return;
@@ -382,7 +348,7 @@ static void test_gcp(void)
 static void test_slurm_pricing(void)
 {
     size_t len = 0;
-    char *doc = read_data("skypilot-catalog/slurm-pricing.v8.csv", &len);
+    char *doc = check_read_data("skypilot-catalog/slurm-pricing.v8.csv", &len);
     CHECK(doc != NULL, "slurm pricing readable");
     if (!doc)
         return;

@@ -25,6 +25,7 @@ static const char *str(const char *s)
     return s;
 }
 
+/* The path of tests/data/slurm/<name> (malloc'ed), for listing the directory. */
 static char *data_path(const char *name)
 {
     const char *dir = getenv("SUANWANG_TEST_DATA");
@@ -37,30 +38,12 @@ static char *data_path(const char *name)
     return p;
 }
 
-/* The whole file, or NULL; *ret_len its size. */
+/* The whole fixture tests/data/slurm/<name>, or NULL; *ret_len its size. */
 static char *load(const char *name, size_t *ret_len)
 {
-    char *path = data_path(name);
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    char *buf = NULL;
-    *ret_len = 0;
-    if (f && fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-            buf = malloc((size_t)n + 1);
-            if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-                buf[n] = '\0';
-                *ret_len = (size_t)n;
-            } else {
-                free(buf);
-                buf = NULL;
-            }
-        }
-    }
-    if (f)
-        fclose(f);
-    free(path);
-    return buf;
+    char rel[512];
+    snprintf(rel, sizeof(rel), "slurm/%s", name);
+    return check_read_data(rel, ret_len);
 }
 
 /*
