@@ -16,6 +16,7 @@
 
 #define ADAPTER_MAX_POOLS 1024
 #define ADAPTER_MAX_CARDS 10000000L
+#define ADAPTER_MAX_PRICE 1e6 /* per card-hour, in any currency */
 
 /*
  * One (center, model) pool as a feed states it; catalog values fill the rest.
@@ -94,6 +95,17 @@ void feed_snapshot_free(struct feed_snapshot *s);
  */
 int adapter_check_options(const struct adapter *a, const cJSON *options, const char *prefix,
                           struct json_error *err);
+
+/*
+ * Checks of the options capacity adapters share, for their check_options
+ * hooks: "models" (feed name -> catalog model, non-empty printable strings up
+ * to 63 bytes), "price_per_card_hour" (model -> 0..ADAPTER_MAX_PRICE) and
+ * "currency" (ISO 4217). Each is 0 when the option is absent, else 0 or
+ * -EINVAL with the pointer of the bad entry.
+ */
+int adapter_check_models(const cJSON *options, struct json_error *err);
+int adapter_check_prices(const cJSON *options, struct json_error *err);
+int adapter_check_currency(const cJSON *options, struct json_error *err);
 
 extern const struct adapter adapter_native;
 extern const struct adapter adapter_slurm;

@@ -20,7 +20,6 @@
 #define PROM_MAX_VALUE_LEN 64         /* bytes of one sample value string */
 #define PROM_MAX_EPOCH 253402300799.0 /* 9999-12-31T23:59:59Z in seconds */
 #define PROM_MAX_FB_MIB 1e9           /* 1 PiB: beyond it a value is a DCGM blank sentinel */
-#define PRICE_MAX 1e6
 #define DEFAULT_UTIL_THRESHOLD 5.0 /* percent */
 #define DEFAULT_MEM_THRESHOLD 0.05 /* fraction of the framebuffer */
 
@@ -135,52 +134,6 @@ static bool sample_value(const char *s, double *ret)
 
 /* ---- options ---- */
 
-static int check_models(const cJSON *options, struct json_error *err)
-{
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(options, "models");
-    const cJSON *it;
-    if (!m)
-        return 0;
-    if (!cJSON_IsObject(m))
-        return json_fail(err, "", "models", "must be an object of feed name: model");
-    cJSON_ArrayForEach(it, m)
-    {
-        const char *k = it->string ? it->string : "";
-        if (!k[0])
-            return json_fail(err, "/models", k, "an empty name cannot be mapped");
-        if (!cJSON_IsString(it) || !it->valuestring || !it->valuestring[0])
-            return json_fail(err, "/models", k, "must be a model name (a non-empty string)");
-        if (strlen(it->valuestring) > 63)
-            return json_fail(err, "/models", k, "is longer than 63 bytes");
-        for (const char *p = it->valuestring; *p; p++) {
-            if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                return json_fail(err, "/models", k, "contains control characters");
-        }
-    }
-    return 0;
-}
-
-static int check_prices(const cJSON *options, struct json_error *err)
-{
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(options, "price_per_card_hour");
-    const cJSON *it;
-    if (!m)
-        return 0;
-    if (!cJSON_IsObject(m))
-        return json_fail(err, "", "price_per_card_hour", "must be an object of model: price");
-    cJSON_ArrayForEach(it, m)
-    {
-        const char *k = it->string ? it->string : "";
-        if (!k[0])
-            return json_fail(err, "/price_per_card_hour", k, "an empty model name has no price");
-        if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble < 0 ||
-            it->valuedouble > PRICE_MAX)
-            return json_fail(err, "/price_per_card_hour", k,
-                             "must be a price per card-hour from 0 to %g", PRICE_MAX);
-    }
-    return 0;
-}
-
 static int check_threshold(const cJSON *options, const char *key, double max, const char *unit,
                            struct json_error *err)
 {
@@ -198,18 +151,12 @@ static int prom_check_options(const cJSON *options, struct json_error *err)
     int r;
     if (options && !cJSON_IsNull(options) && !cJSON_IsObject(options))
         return json_fail(err, "", NULL, "options must be an object");
-    if ((r = check_models(options, err)) < 0 || (r = check_prices(options, err)) < 0 ||
+    if ((r = adapter_check_models(options, err)) < 0 ||
+        (r = adapter_check_prices(options, err)) < 0 ||
         (r = check_threshold(options, "util_threshold", 100, "percent", err)) < 0 ||
         (r = check_threshold(options, "mem_threshold", 1, "a fraction", err)) < 0)
         return r;
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(options, "currency");
-    if (!c)
-        return 0;
-    const char *s = cJSON_IsString(c) ? c->valuestring : NULL;
-    if (!s || strlen(s) != 3 || !isupper((unsigned char)s[0]) || !isupper((unsigned char)s[1]) ||
-        !isupper((unsigned char)s[2]))
-        return json_fail(err, "", "currency", "must be an ISO 4217 code such as CNY");
-    return 0;
+    return adapter_check_currency(options, err);
 }
 
 /* ---- the response ---- */

@@ -2,6 +2,8 @@
  * registry — the table of adapters built into the broker. A new feed format
  * is one file in adapters/ and one row here.
  */
+#include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,4 +82,62 @@ int adapter_check_options(const struct adapter *a, const cJSON *options, const c
         snprintf(err->detail, sizeof(err->detail), "%s", inner.detail);
     }
     return r;
+}
+
+int adapter_check_models(const cJSON *options, struct json_error *err)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(options, "models");
+    const cJSON *it;
+    if (!m)
+        return 0;
+    if (!cJSON_IsObject(m))
+        return json_fail(err, "", "models", "must be an object of feed name: model");
+    cJSON_ArrayForEach(it, m)
+    {
+        const char *k = it->string ? it->string : "";
+        if (!k[0])
+            return json_fail(err, "/models", k, "an empty name cannot be mapped");
+        if (!cJSON_IsString(it) || !it->valuestring || !it->valuestring[0])
+            return json_fail(err, "/models", k, "must be a model name (a non-empty string)");
+        if (strlen(it->valuestring) > 63)
+            return json_fail(err, "/models", k, "is longer than 63 bytes");
+        for (const char *p = it->valuestring; *p; p++) {
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                return json_fail(err, "/models", k, "contains control characters");
+        }
+    }
+    return 0;
+}
+
+int adapter_check_prices(const cJSON *options, struct json_error *err)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(options, "price_per_card_hour");
+    const cJSON *it;
+    if (!m)
+        return 0;
+    if (!cJSON_IsObject(m))
+        return json_fail(err, "", "price_per_card_hour", "must be an object of model: price");
+    cJSON_ArrayForEach(it, m)
+    {
+        const char *k = it->string ? it->string : "";
+        if (!k[0])
+            return json_fail(err, "/price_per_card_hour", k, "an empty model name has no price");
+        if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble < 0 ||
+            it->valuedouble > ADAPTER_MAX_PRICE)
+            return json_fail(err, "/price_per_card_hour", k,
+                             "must be a price per card-hour from 0 to %g", ADAPTER_MAX_PRICE);
+    }
+    return 0;
+}
+
+int adapter_check_currency(const cJSON *options, struct json_error *err)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(options, "currency");
+    if (!c)
+        return 0;
+    const char *s = cJSON_IsString(c) ? c->valuestring : NULL;
+    if (!s || strlen(s) != 3 || !isupper((unsigned char)s[0]) || !isupper((unsigned char)s[1]) ||
+        !isupper((unsigned char)s[2]))
+        return json_fail(err, "", "currency", "must be an ISO 4217 code such as CNY");
+    return 0;
 }
