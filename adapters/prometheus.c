@@ -20,8 +20,8 @@
 #define PROM_MAX_VALUE_LEN 64         /* bytes of one sample value string */
 #define PROM_MAX_EPOCH 253402300799.0 /* 9999-12-31T23:59:59Z in seconds */
 #define PROM_MAX_FB_MIB 1e9           /* 1 PiB: beyond it a value is a DCGM blank sentinel */
-#define DEFAULT_UTIL_THRESHOLD 5.0 /* percent */
-#define DEFAULT_MEM_THRESHOLD 0.05 /* fraction of the framebuffer */
+#define DEFAULT_UTIL_THRESHOLD 5.0    /* percent */
+#define DEFAULT_MEM_THRESHOLD 0.05    /* fraction of the framebuffer */
 
 enum dcgm_metric { M_UTIL, M_FB_USED, M_FB_FREE, M_COUNT };
 
