@@ -271,8 +271,9 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
     char hash[AUTH_HASH_LEN + 1], decision_id[AUTH_ID_LEN], placement_id[AUTH_ID_LEN];
     char explanation[1024], quota_msg[320], over[1400];
     struct quota quota = {0};
-    cJSON *record = NULL;
-    char *record_text = NULL;
+    cJSON *record = NULL, *inputs = NULL;
+    char *record_text = NULL, *inputs_text = NULL;
+    int64_t epoch = 0;
     const char *key = call->http->idempotency_key;
     int r;
 
@@ -327,6 +328,11 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
     }
     route_explain(&req.route, in.centers, in.pools, &res, explanation, sizeof(explanation));
     int64_t elapsed = clock_mono_us() - t0;
+    r = inventory_epoch(api->inv, call->now, &epoch);
+    if (r < 0) {
+        api_errno(reply, r, "recording the routing inputs");
+        goto out;
+    }
 
     /*
      * A hold over the tenant's quota is refused with 429. Its decision is
@@ -374,16 +380,28 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
     if (record && quota.limit > 0)
         cJSON_AddItemToObject(record, "quota", quota_json(&quota));
     record_text = record ? cJSON_PrintUnformatted(record) : NULL;
-    if (!record_text || (res.placed && placement_from(&d, hold ? placement_id : "", key, hash,
-                                                      call->now, &prow) < 0)) {
+    inputs = decision_vouchers_json(vs.rv, vs.n);
+    inputs_text = inputs ? cJSON_PrintUnformatted(inputs) : NULL;
+    if (!record_text || !inputs_text ||
+        (res.placed &&
+         placement_from(&d, hold ? placement_id : "", key, hash, call->now, &prow) < 0)) {
         api_errno(reply, -ENOMEM, "decision");
         goto out;
     }
-    struct decision_row drow = {.at = call->now, .record = record_text};
+    struct decision_row drow = {
+        .at = call->now, .record = record_text, .epoch = epoch, .inputs = inputs_text};
+    drow.seq = prow.created_seq = store_next_seq(api->st);
     snprintf(drow.id, sizeof(drow.id), "%s", decision_id);
     snprintf(drow.tenant, sizeof(drow.tenant), "%s", call->subject);
     snprintf(drow.outcome, sizeof(drow.outcome), "%s", d.outcome);
 
+    /*
+     * A hold is on disk before the answer (synchronous=FULL). A decision that
+     * holds nothing is written without waiting for the disk: a crash may lose
+     * the last such records, never a hold; the next hold's sync carries them.
+     */
+    if (!hold)
+        store_set_fsync(api->st, false);
     r = store_begin(api->st);
     if (r == 0)
         r = store_decision_insert(api->st, &drow);
@@ -393,10 +411,15 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
         r = store_commit(api->st);
     else
         store_rollback(api->st);
+    if (!hold)
+        store_set_fsync(api->st, true);
     if (r < 0) {
         api_errno(reply, r, "recording the decision");
         goto out;
     }
+    for (size_t i = 0; hold && i < res.npieces; i++)
+        inventory_hold_added(api->inv, res.candidates[res.pieces[i].candidate].pool,
+                             res.pieces[i].cards);
     metrics_decision(api->metrics, outcome_of(&res, req.dry_run, &quota), elapsed);
 
     if (quota.exceeded) {
@@ -428,7 +451,9 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
 out:
     store_placement_free(&prow);
     free(record_text);
+    free(inputs_text);
     cJSON_Delete(record);
+    cJSON_Delete(inputs);
     route_result_free(&res);
     route_input_free(&in);
     voucher_set_free(&vs);
@@ -575,12 +600,143 @@ void api_placement_release(struct api *api, const struct api_call *call, struct 
     transition(api, call, reply, "released");
 }
 
+/* Cards in live holds and confirmed-unseen cards per pool of b at decision seq. */
+static int usage_at(struct api *api, const struct decision_row *d, const struct route_base *b,
+                    long *held, long *unseen)
+{
+    struct usage_piece *u = NULL;
+    size_t n = 0;
+    int r = store_usage_at(api->st, d->seq, d->at, &u, &n);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        size_t p = route_base_pool(b, u[i].center, u[i].model);
+        if (p == b->npools)
+            continue; /* a pool the feed no longer had: routing did not see it either */
+        if (!u[i].confirmed)
+            held[p] += u[i].cards;
+        else if (u[i].confirmed_at > b->observed_at[p])
+            unseen[p] += u[i].cards;
+    }
+    free(u);
+    return 0;
+}
+
+/* The members of a summary that routing again from the stored inputs must reproduce. */
+static bool same_outcome(const cJSON *stored, const cJSON *again)
+{
+    static const char *const keys[] = {"chosen", "alternatives", "totals", "reasons", NULL};
+    for (size_t k = 0; keys[k]; k++) {
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(stored, keys[k]);
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(again, keys[k]);
+        if (!a || !b || !cJSON_Compare(a, b, true))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Routes a decision again from its stored inputs (epoch, time, live
+ * placements at its seq, vouchers) and adds its candidates to the summary,
+ * with "inputs" saying where they came from and whether the choice, the
+ * alternatives, the totals and the reject counts came out the same.
+ */
+static int rederive(struct api *api, const struct decision_row *d, cJSON *record)
+{
+    struct route_base b = {0};
+    struct placement_request req = {0};
+    struct route_input in = {0};
+    struct route_result res = {.voucher = -1};
+    struct route_voucher *v = NULL;
+    size_t nv = 0;
+    long *held = NULL, *unseen = NULL;
+    cJSON *vdoc = NULL, *again = NULL, *cands = NULL;
+    char *text = NULL, *req_text = NULL;
+    bool parsed = false;
+    struct json_error err = {0};
+    int r = store_epoch_get(api->st, d->epoch, &text);
+    if (r == 0) {
+        cJSON *doc = cJSON_Parse(text);
+        r = doc ? route_base_from_json(doc, &b) : -EINVAL;
+    }
+    const cJSON *rq = cJSON_GetObjectItemCaseSensitive(record, "request");
+    if (r == 0) {
+        req_text = cJSON_PrintUnformatted(rq);
+        r = req_text ? request_parse(req_text, strlen(req_text), &req, &err) : -EINVAL;
+        parsed = r == 0;
+    }
+    if (r == 0) {
+        vdoc = cJSON_Parse(d->inputs ? d->inputs : "[]");
+        r = vdoc ? decision_vouchers_read(vdoc, &v, &nv) : -EINVAL;
+    }
+    if (r == 0) {
+        held = calloc(b.npools ? b.npools : 1, sizeof(*held));
+        unseen = calloc(b.npools ? b.npools : 1, sizeof(*unseen));
+        r = held && unseen ? usage_at(api, d, &b, held, unseen) : -ENOMEM;
+    }
+    if (r == 0)
+        r = route_base_input(&b, req.origin, d->at, held, unseen, &in);
+    if (r == 0)
+        r = route_decide(&req.route, in.centers, in.ncenters, in.pools, in.npools, v, nv, &res);
+    if (r == 0) {
+        struct decision_info di = {
+            .id = d->id,
+            .tenant = d->tenant,
+            .at = d->at,
+            .outcome = d->outcome,
+            .req = &req,
+            .in = &in,
+            .res = &res,
+            .vouchers = v,
+            .nvouchers = nv,
+            .explanation = "",
+        };
+        /* Printed and read back, so numbers compare as the stored summary's did. */
+        cJSON *fresh = decision_record(&di);
+        char *fresh_text = fresh ? cJSON_PrintUnformatted(fresh) : NULL;
+        again = fresh_text ? cJSON_Parse(fresh_text) : NULL;
+        free(fresh_text);
+        cJSON_Delete(fresh);
+        cands = decision_candidates(&di);
+        if (!again || !cands)
+            r = -ENOMEM;
+    }
+    cJSON *info = cJSON_CreateObject();
+    cJSON_AddNumberToObject(info, "epoch", (double)d->epoch);
+    cJSON_AddNumberToObject(info, "seq", (double)d->seq);
+    if (r == 0) {
+        cJSON_AddBoolToObject(info, "verified", same_outcome(record, again));
+        cJSON_AddItemToObject(record, "candidates", cands);
+        cands = NULL;
+    } else {
+        cJSON_AddStringToObject(info, "error", strerror(-r));
+        cJSON_AddNullToObject(record, "candidates");
+        log_warn("decision %s: cannot route it again from its inputs: %s", d->id, strerror(-r));
+    }
+    cJSON_AddItemToObject(record, "inputs", info);
+    cJSON_Delete(again);
+    cJSON_Delete(cands);
+    route_result_free(&res);
+    route_input_free(&in);
+    free(held);
+    free(unseen);
+    decision_vouchers_free(v, nv);
+    cJSON_Delete(vdoc);
+    if (parsed)
+        request_free(&req);
+    free(req_text);
+    free(text);
+    route_base_free(&b);
+    return r;
+}
+
 void api_decision_get(struct api *api, const struct api_call *call, struct api_reply *reply)
 {
     struct decision_row d;
     int r = store_decision_get(api->st, call->params[0], &d);
     if (r == 0 && call->role == ROLE_TENANT && strcmp(d.tenant, call->subject) != 0) {
         free(d.record);
+        free(d.inputs);
         r = -ENOENT;
     }
     if (r == -ENOENT) {
@@ -593,7 +749,10 @@ void api_decision_get(struct api *api, const struct api_call *call, struct api_r
         return;
     }
     cJSON *o = cJSON_Parse(d.record);
+    if (o && d.epoch > 0)
+        rederive(api, &d, o);
     free(d.record);
+    free(d.inputs);
     api_json(reply, 200, o);
 }
 

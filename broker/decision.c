@@ -1,10 +1,13 @@
 /*
- * decision — renders a routing decision as its JSON record. Candidates are
- * listed in pool order with verdict chosen | eligible | rejected; the
- * explanation sentence comes from route_explain().
+ * decision — renders a routing decision as its JSON record: the summary
+ * written when the decision is made, and the candidates, listed in pool order
+ * with verdict chosen | eligible | rejected, computed again when the record
+ * is read. The explanation sentence comes from route_explain().
  */
 #include "decision.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "geo.h"
@@ -22,7 +25,7 @@ static cJSON *candidate_json(const struct decision_info *d, const struct route_c
 {
     const struct route_pool *p = &d->in->pools[c->pool];
     const struct route_center *ce = &d->in->centers[p->center];
-    const struct pool_row *row = d->in->rows[c->pool];
+    const char *currency = d->in->currency[c->pool];
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "center", ce->id);
     cJSON_AddStringToObject(o, "model", p->model);
@@ -36,9 +39,9 @@ static cJSON *candidate_json(const struct decision_info *d, const struct route_c
     json_add_number(o, "rtt_ms", ce->rtt_ms);
     cJSON_AddStringToObject(o, "rtt_source", rtt_source_name(ce->rtt_source));
     json_add_number(o, "price_per_card_hour", p->price);
-    if (strcmp(row->currency, "CNY") != 0) {
-        json_add_number(o, "list_price_per_card_hour", row->price);
-        cJSON_AddStringToObject(o, "list_currency", row->currency);
+    if (strcmp(currency, "CNY") != 0) {
+        json_add_number(o, "list_price_per_card_hour", d->in->list_price[c->pool]);
+        cJSON_AddStringToObject(o, "list_currency", currency);
     }
     json_add_number(o, "list_total", c->list_total);
     json_add_number(o, "subsidy", c->subsidy);
@@ -127,8 +130,133 @@ cJSON *decision_record(const struct decision_info *d)
         estimated |= d->in->centers[i].rtt_source == RTT_ESTIMATED;
     if (estimated)
         cJSON_AddStringToObject(o, "rtt_estimate", GEO_RTT_FORMULA);
-    cJSON *cands = cJSON_AddArrayToObject(o, "candidates");
-    for (size_t i = 0; i < res->ncandidates; i++)
-        cJSON_AddItemToArray(cands, candidate_json(d, &res->candidates[i]));
     return o;
+}
+
+cJSON *decision_candidates(const struct decision_info *d)
+{
+    cJSON *cands = cJSON_CreateArray();
+    for (size_t i = 0; cands && i < d->res->ncandidates; i++) {
+        cJSON *c = candidate_json(d, &d->res->candidates[i]);
+        if (!c) {
+            cJSON_Delete(cands);
+            return NULL;
+        }
+        cJSON_AddItemToArray(cands, c);
+    }
+    return cands;
+}
+
+/* ---- the vouchers a decision saw ---- */
+
+static cJSON *strings_json(const char *const *v, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+    return a;
+}
+
+cJSON *decision_vouchers_json(const struct route_voucher *v, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(a, o);
+        cJSON_AddStringToObject(o, "id", v[i].id);
+        cJSON_AddNumberToObject(o, "rate", v[i].rate); /* exact: cJSON round-trips doubles */
+        cJSON_AddNumberToObject(o, "balance", v[i].balance);
+        cJSON_AddBoolToObject(o, "usable", v[i].usable);
+        cJSON_AddItemToObject(o, "centers", strings_json(v[i].centers, v[i].ncenters));
+        cJSON_AddItemToObject(o, "regions", strings_json(v[i].regions, v[i].nregions));
+        cJSON_AddBoolToObject(o, "domestic_only", v[i].domestic_only);
+    }
+    if (a && (size_t)cJSON_GetArraySize(a) != n) {
+        cJSON_Delete(a);
+        return NULL;
+    }
+    return a;
+}
+
+static int strings_read(const cJSON *a, const char *const **ret, size_t *ret_n)
+{
+    size_t n = (size_t)cJSON_GetArraySize(a), k = 0;
+    *ret = NULL;
+    *ret_n = 0;
+    if (!cJSON_IsArray(a))
+        return -EINVAL;
+    if (n == 0)
+        return 0;
+    const char **v = calloc(n, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, a)
+    {
+        if (!cJSON_IsString(it)) {
+            free(v);
+            return -EINVAL;
+        }
+        v[k++] = it->valuestring;
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+void decision_vouchers_free(struct route_voucher *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free((void *)v[i].centers);
+        free((void *)v[i].regions);
+    }
+    free(v);
+}
+
+int decision_vouchers_read(const cJSON *doc, struct route_voucher **ret, size_t *ret_n)
+{
+    *ret = NULL;
+    *ret_n = 0;
+    if (!cJSON_IsArray(doc))
+        return -EINVAL;
+    size_t n = (size_t)cJSON_GetArraySize(doc), i = 0;
+    if (n == 0)
+        return 0;
+    struct route_voucher *v = calloc(n, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    int r = 0;
+    const cJSON *o;
+    cJSON_ArrayForEach(o, doc)
+    {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+        const cJSON *rate = cJSON_GetObjectItemCaseSensitive(o, "rate");
+        const cJSON *balance = cJSON_GetObjectItemCaseSensitive(o, "balance");
+        const cJSON *usable = cJSON_GetObjectItemCaseSensitive(o, "usable");
+        const cJSON *dom = cJSON_GetObjectItemCaseSensitive(o, "domestic_only");
+        struct route_voucher *x = &v[i++];
+        if (!cJSON_IsString(id) || !cJSON_IsNumber(rate) || !cJSON_IsNumber(balance) ||
+            !cJSON_IsBool(usable) || !cJSON_IsBool(dom)) {
+            r = -EINVAL;
+            break;
+        }
+        x->id = id->valuestring;
+        x->rate = rate->valuedouble;
+        x->balance = balance->valuedouble;
+        x->usable = cJSON_IsTrue(usable);
+        x->domestic_only = cJSON_IsTrue(dom);
+        r = strings_read(cJSON_GetObjectItemCaseSensitive(o, "centers"), &x->centers, &x->ncenters);
+        if (r == 0)
+            r = strings_read(cJSON_GetObjectItemCaseSensitive(o, "regions"), &x->regions,
+                             &x->nregions);
+        if (r < 0)
+            break;
+    }
+    if (r < 0) {
+        decision_vouchers_free(v, n);
+        return r;
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
 }

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "geo.h"
 #include "log.h"
 
 void inventory_init(struct inventory *inv, struct store *st, const struct config *cfg)
@@ -39,6 +38,9 @@ static void clear(struct inventory *inv)
     store_centers_free(inv->centers, inv->ncenters);
     store_pools_free(inv->pools, inv->npools);
     free(inv->pool_center);
+    route_base_free(&inv->base);
+    free(inv->held);
+    free(inv->unseen);
     struct store *st = inv->st;
     const struct config *cfg = inv->cfg;
     struct catalog cat = inv->catalog;
@@ -116,6 +118,62 @@ static int parse_labels(struct inventory *inv, size_t i)
     return r == -ENOMEM ? r : 0;
 }
 
+static void pool_traits(const struct inventory *inv, const struct pool_row *p,
+                        struct route_pool *rp);
+
+/* The request-independent routing inputs from the loaded rows. */
+static int build_base(struct inventory *inv)
+{
+    struct route_base *b = &inv->base;
+    int r = route_base_alloc(b, inv->ncenters, inv->nregions, inv->nlatency, inv->npools);
+    size_t np = inv->npools ? inv->npools : 1;
+    inv->held = calloc(np, sizeof(*inv->held));
+    inv->unseen = calloc(np, sizeof(*inv->unseen));
+    if (r < 0 || !inv->held || !inv->unseen)
+        return -ENOMEM;
+    for (size_t i = 0; i < inv->nregions; i++) {
+        b->regions[i].id = inv->regions[i].id;
+        b->regions[i].lat = inv->regions[i].lat;
+        b->regions[i].lon = inv->regions[i].lon;
+    }
+    size_t nl = 0;
+    for (size_t i = 0; i < inv->nlatency; i++) {
+        const struct latency_row *l = &inv->latency[i];
+        size_t a = region_index(inv, l->a), z = region_index(inv, l->b);
+        if (a == inv->nregions || z == inv->nregions)
+            continue; /* a pair naming an unknown region never matches a lookup */
+        b->latency[nl++] = (struct base_latency){a, z, l->rtt_ms, l->source};
+    }
+    b->nlatency = nl;
+    for (size_t i = 0; i < inv->ncenters; i++) {
+        const struct center_row *c = &inv->centers[i];
+        struct route_center *rc = &b->centers[i];
+        rc->id = c->id;
+        rc->region = c->region;
+        rc->status = c->status;
+        rc->labels = inv->labels[i];
+        rc->nlabels = inv->nlabels[i];
+        b->center_region[i] = inv->center_region[i];
+        b->staleness_ms[i] = (int64_t)inventory_staleness_s(inv, c) * 1000;
+    }
+    for (size_t i = 0; i < inv->npools; i++) {
+        const struct pool_row *p = &inv->pools[i];
+        struct route_pool *rp = &b->pools[i];
+        double rate = config_rate(inv->cfg, p->currency);
+        rp->center = inv->pool_center[i];
+        rp->model = p->model;
+        pool_traits(inv, p, rp);
+        rp->total = p->total;
+        rp->free = p->free;
+        rp->largest_block = p->largest_block;
+        rp->price = rate > 0 ? p->price * rate : p->price;
+        b->observed_at[i] = p->observed_at;
+        b->list_price[i] = p->price;
+        b->currency[i] = p->currency;
+    }
+    return 0;
+}
+
 int inventory_refresh(struct inventory *inv)
 {
     if (inv->loaded)
@@ -155,6 +213,9 @@ int inventory_refresh(struct inventory *inv)
             goto fail;
         }
     }
+    r = build_base(inv);
+    if (r < 0)
+        goto fail;
     inv->loaded = true;
     return 0;
 fail:
@@ -172,31 +233,6 @@ const struct center_row *inventory_center(const struct inventory *inv, const cha
 {
     size_t i;
     return center_index(inv, id, &i) == 0 ? &inv->centers[i] : NULL;
-}
-
-int inventory_rtt(const struct inventory *inv, const char *a, const char *b, double *ret_ms,
-                  enum rtt_source *ret_source)
-{
-    const struct region *ra = inventory_region(inv, a), *rb = inventory_region(inv, b);
-    if (!ra || !rb)
-        return -ENOENT;
-    for (size_t i = 0; i < inv->nlatency; i++) {
-        const struct latency_row *l = &inv->latency[i];
-        if ((strcmp(l->a, a) == 0 && strcmp(l->b, b) == 0) ||
-            (strcmp(l->a, b) == 0 && strcmp(l->b, a) == 0)) {
-            *ret_ms = l->rtt_ms;
-            *ret_source = l->source;
-            return 0;
-        }
-    }
-    if (ra == rb) {
-        *ret_ms = GEO_SAME_REGION_RTT_MS;
-        *ret_source = RTT_CONFIGURED;
-        return 0;
-    }
-    *ret_ms = geo_estimate_rtt_ms(ra->lat, ra->lon, rb->lat, rb->lon);
-    *ret_source = RTT_ESTIMATED;
-    return 0;
 }
 
 long inventory_staleness_s(const struct inventory *inv, const struct center_row *c)
@@ -247,17 +283,6 @@ static void pool_traits(const struct inventory *inv, const struct pool_row *p,
     }
 }
 
-void route_input_free(struct route_input *in)
-{
-    if (!in)
-        return;
-    free(in->centers);
-    free(in->pools);
-    free(in->rows);
-    free(in->price_cny);
-    memset(in, 0, sizeof(*in));
-}
-
 /* Orders a usage row against a pool by (center, model), as SQLite's BINARY collation does. */
 static int usage_cmp(const struct pool_usage *u, const struct pool_row *p)
 {
@@ -265,86 +290,72 @@ static int usage_cmp(const struct pool_usage *u, const struct pool_row *p)
     return c != 0 ? c : strcmp(u->model, p->model);
 }
 
+/* Reads cards in live holds and confirmed-unseen cards per pool from the store. */
+static int load_usage(struct inventory *inv, int64_t now)
+{
+    struct pool_usage *usage = NULL;
+    size_t nusage = 0, u = 0;
+    uint64_t changes = store_placement_changes(inv->st);
+    int r = store_pool_usage(inv->st, now, &usage, &nusage);
+    if (r < 0)
+        return r;
+    memset(inv->held, 0, inv->base.npools * sizeof(*inv->held));
+    memset(inv->unseen, 0, inv->base.npools * sizeof(*inv->unseen));
+    for (size_t i = 0; i < inv->npools; i++) {
+        /* Pools and usage are both ordered by (center, model): walk them together. */
+        while (u < nusage && usage_cmp(&usage[u], &inv->pools[i]) < 0)
+            u++;
+        if (u < nusage && usage_cmp(&usage[u], &inv->pools[i]) == 0) {
+            inv->held[i] = usage[u].held;
+            inv->unseen[i] = usage[u].confirmed_unseen;
+        }
+    }
+    free(usage);
+    inv->usage_loaded = true;
+    inv->usage_changes = changes;
+    return 0;
+}
+
 int inventory_route_input(struct inventory *inv, const char *origin, int64_t now,
                           struct route_input *ret)
 {
-    size_t u = 0;
-    struct route_input in = {0};
-    struct pool_usage *usage = NULL;
-    size_t nusage = 0;
-    double *rtt_region = NULL;
-    enum rtt_source *src_region = NULL;
-    int r = inventory_refresh(inv);
     memset(ret, 0, sizeof(*ret));
+    int r = inventory_refresh(inv);
     if (r < 0)
         return r;
-    if (!inventory_region(inv, origin))
-        return -ENOENT;
-    r = store_pool_usage(inv->st, now, &usage, &nusage);
-    if (r < 0)
-        return r;
-    r = -ENOMEM;
-    size_t nc = inv->ncenters ? inv->ncenters : 1, np = inv->npools ? inv->npools : 1;
-    size_t nr = inv->nregions + 1;
-    in.centers = calloc(nc, sizeof(*in.centers));
-    in.pools = calloc(np, sizeof(*in.pools));
-    in.rows = calloc(np, sizeof(*in.rows));
-    in.price_cny = calloc(np, sizeof(*in.price_cny));
-    rtt_region = calloc(nr, sizeof(*rtt_region));
-    src_region = calloc(nr, sizeof(*src_region));
-    if (!in.centers || !in.pools || !in.rows || !in.price_cny || !rtt_region || !src_region)
-        goto out;
-
-    /* One RTT per region from the origin, then per center by its region. */
-    for (size_t i = 0; i < inv->nregions; i++)
-        inventory_rtt(inv, origin, inv->regions[i].id, &rtt_region[i], &src_region[i]);
-    rtt_region[inv->nregions] = 1e9; /* a center in an unknown region is unreachable */
-    src_region[inv->nregions] = RTT_ESTIMATED;
-    for (size_t i = 0; i < inv->ncenters; i++) {
-        const struct center_row *c = &inv->centers[i];
-        struct route_center *rc = &in.centers[i];
-        rc->id = c->id;
-        rc->region = c->region;
-        rc->status = c->status;
-        rc->labels = inv->labels[i];
-        rc->nlabels = inv->nlabels[i];
-        rc->rtt_ms = rtt_region[inv->center_region[i]];
-        rc->rtt_source = src_region[inv->center_region[i]];
+    if (!inv->usage_loaded || inv->usage_changes != store_placement_changes(inv->st)) {
+        r = load_usage(inv, now);
+        if (r < 0)
+            return r;
     }
-    in.ncenters = inv->ncenters;
+    return route_base_input(&inv->base, origin, now, inv->held, inv->unseen, ret);
+}
 
-    for (size_t i = 0; i < inv->npools; i++) {
-        const struct pool_row *p = &inv->pools[i];
-        struct route_pool *rp = &in.pools[in.npools];
-        double rate = config_rate(inv->cfg, p->currency);
-        rp->center = inv->pool_center[i];
-        rp->model = p->model;
-        pool_traits(inv, p, rp);
-        rp->total = p->total;
-        rp->free = p->free;
-        rp->largest_block = p->largest_block;
-        rp->price = rate > 0 ? p->price * rate : p->price;
-        rp->stale = inventory_pool_stale(inv, p, now);
-        /* Pools and usage are both ordered by (center, model): walk them together. */
-        while (u < nusage && usage_cmp(&usage[u], p) < 0)
-            u++;
-        if (u < nusage && usage_cmp(&usage[u], p) == 0) {
-            rp->held = usage[u].held;
-            rp->confirmed_unseen = usage[u].confirmed_unseen;
+void inventory_hold_added(struct inventory *inv, size_t pool, long cards)
+{
+    if (inv->loaded && inv->usage_loaded && pool < inv->base.npools)
+        inv->held[pool] += cards;
+}
+
+int inventory_epoch(struct inventory *inv, int64_t now, int64_t *ret)
+{
+    if (!inv->loaded)
+        return -ESTALE;
+    if (inv->epoch == 0) {
+        cJSON *doc = route_base_to_json(&inv->base);
+        char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+        cJSON_Delete(doc);
+        if (!text)
+            return -ENOMEM;
+        int r = store_epoch_insert(inv->st, now, text, &inv->epoch);
+        free(text);
+        if (r < 0) {
+            inv->epoch = 0;
+            return r;
         }
-        in.rows[in.npools] = p;
-        in.price_cny[in.npools] = rp->price;
-        in.npools++;
     }
-    *ret = in;
-    memset(&in, 0, sizeof(in));
-    r = 0;
-out:
-    route_input_free(&in);
-    free(usage);
-    free(rtt_region);
-    free(src_region);
-    return r;
+    *ret = inv->epoch;
+    return 0;
 }
 
 /*

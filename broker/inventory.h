@@ -3,8 +3,10 @@
  * request: the catalog, regions, latency, centers and their pools, loaded
  * from the store and reloaded after any change (invalidate, then refresh).
  * It turns that view into the routing core's inputs for one origin, and
- * applies parsed feed snapshots to the store. Holds and confirmed cards are
- * read from the store per request, so they are never stale.
+ * applies parsed feed snapshots to the store. Cards in live holds and
+ * confirmed cards per pool are read from the store after each reload and after
+ * any placement transition or expiry, and kept up to date in between by the
+ * holds this process adds (inventory_hold_added), so they are never stale.
  */
 #ifndef SUANWANG_INVENTORY_H
 #define SUANWANG_INVENTORY_H
@@ -17,6 +19,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "route.h"
+#include "routebase.h"
 #include "store.h"
 
 struct inventory {
@@ -36,17 +39,13 @@ struct inventory {
     size_t *nlabels;
     struct pool_row *pools; /* owned */
     size_t npools;
-    size_t *pool_center; /* owned; index into centers per pool */
-};
-
-/* The routing core's inputs for one origin; arrays owned, strings borrowed from the inventory. */
-struct route_input {
-    struct route_center *centers;
-    size_t ncenters;
-    struct route_pool *pools;
-    size_t npools;
-    const struct pool_row **rows; /* the stored pool behind each route_pool */
-    double *price_cny;            /* per pool, converted */
+    size_t *pool_center;    /* owned; index into centers per pool */
+    struct route_base base; /* owned; routing inputs built from the above, pools in order */
+    int64_t epoch;          /* the stored copy of base, 0 before the first decision on it */
+    long *held;             /* owned; per pool, cards in live holds */
+    long *unseen;           /* owned; per pool, cards confirmed after the feed's observed_at */
+    bool usage_loaded;
+    uint64_t usage_changes; /* store_placement_changes when held/unseen were loaded */
 };
 
 void inventory_init(struct inventory *inv, struct store *st, const struct config *cfg);
@@ -61,14 +60,18 @@ int inventory_refresh(struct inventory *inv);
 const struct region *inventory_region(const struct inventory *inv, const char *id);
 const struct center_row *inventory_center(const struct inventory *inv, const char *id);
 
-/* RTT between two regions: measured/configured when known, else estimated. -ENOENT. */
-int inventory_rtt(const struct inventory *inv, const char *a, const char *b, double *ret_ms,
-                  enum rtt_source *ret_source);
-
-/* Builds the routing inputs for `origin` at `now`. 0, -ENOENT (origin), -ENOMEM. */
+/*
+ * Builds the routing inputs for `origin` at `now`; pool i of the result is
+ * pool i of inv->base. 0, -ENOENT (origin), -ENOMEM, or a store error.
+ */
 int inventory_route_input(struct inventory *inv, const char *origin, int64_t now,
                           struct route_input *ret);
-void route_input_free(struct route_input *in);
+
+/* Counts a hold this process committed on pool i of inv->base. */
+void inventory_hold_added(struct inventory *inv, size_t pool, long cards);
+
+/* The id of the stored copy of inv->base, storing it first if needed. */
+int inventory_epoch(struct inventory *inv, int64_t now, int64_t *ret);
 
 /* Whether a pool's snapshot is older than its center's staleness limit at now. */
 bool inventory_pool_stale(const struct inventory *inv, const struct pool_row *p, int64_t now);

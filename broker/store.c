@@ -17,7 +17,9 @@
 #include "embedded.h"
 
 struct store {
-    sqlite3 *db; /* owned */
+    sqlite3 *db;                /* owned */
+    int64_t seq;                /* the last decision seq handed out */
+    uint64_t placement_changes; /* transitions and expiries so far */
 };
 
 static int errno_of(int rc)
@@ -195,6 +197,28 @@ int store_open(const char *path, struct store **ret, char *errbuf, size_t errlen
         }
     }
     int r = migrate(st, errbuf, errlen);
+    sqlite3_stmt *s;
+    if (r == 0)
+        /*
+         * Past every decision and every stamped transition: a quote's decision
+         * is written without waiting for the disk, so a crash can lose the
+         * last ones, but never a transition stamped after them.
+         */
+        r = prep(st,
+                 "SELECT MAX((SELECT COALESCE(MAX(seq), 0) FROM decisions), "
+                 "(SELECT COALESCE(MAX(created_seq), 0) FROM placements), "
+                 "(SELECT COALESCE(MAX(confirmed_seq), 0) FROM placements), "
+                 "(SELECT COALESCE(MAX(ended_seq), 0) FROM placements))",
+                 &s);
+    if (r == 0) {
+        if (sqlite3_step(s) == SQLITE_ROW)
+            st->seq = sqlite3_column_int64(s, 0);
+        else
+            r = errno_of(sqlite3_errcode(st->db));
+        sqlite3_finalize(s);
+        if (r < 0)
+            snprintf(errbuf, errlen, "reading the decisions: %s", sqlite3_errmsg(st->db));
+    }
     if (r < 0) {
         store_close(st);
         return r;
@@ -1062,14 +1086,20 @@ int store_expire_holds(struct store *st, int64_t now)
 {
     sqlite3_stmt *s;
     int r = prep(st,
-                 "UPDATE placements SET state = 'expired', ended_at = expires_at "
+                 "UPDATE placements SET state = 'expired', ended_at = expires_at, ended_seq = ?2 "
                  "WHERE state = 'held' AND expires_at <= ?1",
                  &s);
     if (r < 0)
         return r;
     sqlite3_bind_int64(s, 1, now);
+    sqlite3_bind_int64(s, 2, st->seq);
     r = run(s);
-    return r < 0 ? r : sqlite3_changes(st->db);
+    if (r < 0)
+        return r;
+    r = sqlite3_changes(st->db);
+    if (r > 0)
+        st->placement_changes++;
+    return r;
 }
 
 static int stats_read(struct store *st, int64_t now, struct store_stats *ret)
@@ -1486,8 +1516,8 @@ int store_decision_insert(struct store *st, const struct decision_row *d)
 {
     sqlite3_stmt *s;
     int r = prep(st,
-                 "INSERT INTO decisions (id, tenant, at, outcome, record) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5)",
+                 "INSERT INTO decisions (id, tenant, at, outcome, record, seq, epoch, inputs) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                  &s);
     if (r < 0)
         return r;
@@ -1496,7 +1526,95 @@ int store_decision_insert(struct store *st, const struct decision_row *d)
     sqlite3_bind_int64(s, 3, d->at);
     sqlite3_bind_text(s, 4, d->outcome, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 5, d->record, -1, SQLITE_TRANSIENT);
+    bind_opt_i64(s, 6, d->seq);
+    bind_opt_i64(s, 7, d->epoch);
+    bind_text(s, 8, d->inputs);
     return run(s);
+}
+
+int64_t store_next_seq(struct store *st)
+{
+    return ++st->seq;
+}
+
+uint64_t store_placement_changes(const struct store *st)
+{
+    return st->placement_changes;
+}
+
+int store_epoch_insert(struct store *st, int64_t at, const char *base, int64_t *ret_id)
+{
+    sqlite3_stmt *s;
+    int r = prep(st, "INSERT INTO epochs (at, base) VALUES (?1, ?2)", &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(s, 1, at);
+    sqlite3_bind_text(s, 2, base, -1, SQLITE_STATIC);
+    r = run(s);
+    if (r == 0)
+        *ret_id = sqlite3_last_insert_rowid(st->db);
+    return r;
+}
+
+int store_epoch_get(struct store *st, int64_t id, char **ret)
+{
+    sqlite3_stmt *s;
+    bool oom = false;
+    int r = prep(st, "SELECT base FROM epochs WHERE id = ?1", &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(s, 1, id);
+    *ret = NULL;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *ret = col_dup(s, 0, &oom);
+    sqlite3_finalize(s);
+    if (oom)
+        return -ENOMEM;
+    if (rc == SQLITE_ROW)
+        return *ret ? 0 : -EIO;
+    return rc == SQLITE_DONE ? -ENOENT : errno_of(rc);
+}
+
+int store_usage_at(struct store *st, int64_t seq, int64_t at, struct usage_piece **ret,
+                   size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    struct usage_piece *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc, r = prep(st,
+                     "SELECT pp.center, pp.model, pp.cards, "
+                     "  p.confirmed_seq IS NOT NULL AND p.confirmed_seq < ?1, "
+                     "  COALESCE(p.confirmed_at, 0) "
+                     "FROM placements p JOIN placement_pieces pp ON pp.placement = p.id "
+                     "WHERE p.created_seq < ?1 AND (p.ended_seq IS NULL OR p.ended_seq >= ?1) "
+                     "  AND ((p.confirmed_seq IS NOT NULL AND p.confirmed_seq < ?1) "
+                     "       OR p.expires_at > ?2)",
+                     &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(s, 1, seq);
+    sqlite3_bind_int64(s, 2, at);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct usage_piece *u = grow((void **)&rows, &n, &cap, sizeof(*rows));
+        if (!u) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        col_copy(s, 0, u->center, sizeof(u->center));
+        col_copy(s, 1, u->model, sizeof(u->model));
+        u->cards = (long)sqlite3_column_int64(s, 2);
+        u->confirmed = sqlite3_column_int(s, 3) != 0;
+        u->confirmed_at = sqlite3_column_int64(s, 4);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        free(rows);
+        return errno_of(rc) ? errno_of(rc) : -EIO;
+    }
+    *ret = rows;
+    *ret_n = n;
+    return 0;
 }
 
 static void decision_read(sqlite3_stmt *s, struct decision_row *d, bool *oom)
@@ -1506,13 +1624,19 @@ static void decision_read(sqlite3_stmt *s, struct decision_row *d, bool *oom)
     d->at = sqlite3_column_int64(s, 2);
     col_copy(s, 3, d->outcome, sizeof(d->outcome));
     d->record = col_dup(s, 4, oom);
+    d->seq = sqlite3_column_int64(s, 5);
+    d->epoch = sqlite3_column_int64(s, 6);
+    d->inputs = col_dup(s, 7, oom);
 }
 
 int store_decision_get(struct store *st, const char *id, struct decision_row *ret)
 {
     sqlite3_stmt *s;
     bool oom = false;
-    int r = prep(st, "SELECT id, tenant, at, outcome, record FROM decisions WHERE id = ?1", &s);
+    int r = prep(st,
+                 "SELECT id, tenant, at, outcome, record, seq, epoch, inputs FROM decisions "
+                 "WHERE id = ?1",
+                 &s);
     if (r < 0)
         return r;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
@@ -1521,15 +1645,21 @@ int store_decision_get(struct store *st, const char *id, struct decision_row *re
     if (rc == SQLITE_ROW)
         decision_read(s, ret, &oom);
     sqlite3_finalize(s);
-    if (oom)
+    if (oom) {
+        free(ret->record);
+        free(ret->inputs);
+        memset(ret, 0, sizeof(*ret));
         return -ENOMEM;
+    }
     return rc == SQLITE_ROW ? 0 : (rc == SQLITE_DONE ? -ENOENT : errno_of(rc));
 }
 
 void store_decisions_free(struct decision_row *rows, size_t n)
 {
-    for (size_t i = 0; rows && i < n; i++)
+    for (size_t i = 0; rows && i < n; i++) {
         free(rows[i].record);
+        free(rows[i].inputs);
+    }
     free(rows);
 }
 
@@ -1541,7 +1671,7 @@ int store_decisions_list(struct store *st, const char *tenant, long limit,
     size_t n = 0, cap = 0;
     bool oom = false;
     int rc, r = prep(st,
-                     "SELECT id, tenant, at, outcome, record FROM decisions "
+                     "SELECT id, tenant, at, outcome, record, seq, epoch, inputs FROM decisions "
                      "WHERE ?1 IS NULL OR tenant = ?1 ORDER BY at DESC, rowid DESC LIMIT ?2",
                      &s);
     if (r < 0)
@@ -1571,12 +1701,13 @@ int store_decisions_list(struct store *st, const char *tenant, long limit,
 int store_placement_insert(struct store *st, const struct placement_row *p)
 {
     sqlite3_stmt *s;
-    int r = prep(st,
-                 "INSERT INTO placements (id, tenant, state, decision_id, created_at, expires_at, "
-                 "confirmed_at, ended_at, hours, precision, voucher, currency, list_total, "
-                 "subsidy, effective_total, idempotency_key, request_hash) VALUES (?1, ?2, ?3, "
-                 "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-                 &s);
+    int r =
+        prep(st,
+             "INSERT INTO placements (id, tenant, state, decision_id, created_at, expires_at, "
+             "confirmed_at, ended_at, hours, precision, voucher, currency, list_total, "
+             "subsidy, effective_total, idempotency_key, request_hash, created_seq) VALUES "
+             "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+             &s);
     if (r < 0)
         return r;
     sqlite3_bind_text(s, 1, p->id, -1, SQLITE_TRANSIENT);
@@ -1596,6 +1727,7 @@ int store_placement_insert(struct store *st, const struct placement_row *p)
     sqlite3_bind_double(s, 15, p->effective_total);
     bind_text(s, 16, p->idempotency_key);
     bind_text(s, 17, p->request_hash);
+    sqlite3_bind_int64(s, 18, p->created_seq);
     r = run(s);
     if (r < 0)
         return r;
@@ -1817,7 +1949,9 @@ int store_placement_transition(struct store *st, const char *id, const char *fro
     int r = prep(st,
                  "UPDATE placements SET state = ?3, "
                  "confirmed_at = CASE WHEN ?3 = 'confirmed' THEN ?4 ELSE confirmed_at END, "
-                 "ended_at = CASE WHEN ?3 IN ('released', 'expired') THEN ?4 ELSE ended_at END "
+                 "confirmed_seq = CASE WHEN ?3 = 'confirmed' THEN ?5 ELSE confirmed_seq END, "
+                 "ended_at = CASE WHEN ?3 IN ('released', 'expired') THEN ?4 ELSE ended_at END, "
+                 "ended_seq = CASE WHEN ?3 IN ('released', 'expired') THEN ?5 ELSE ended_seq END "
                  "WHERE id = ?1 AND state = ?2",
                  &s);
     if (r < 0)
@@ -1826,6 +1960,8 @@ int store_placement_transition(struct store *st, const char *id, const char *fro
     sqlite3_bind_text(s, 2, from, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 3, to, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 4, now);
+    sqlite3_bind_int64(s, 5, st->seq);
+    st->placement_changes++;
     r = run(s);
     if (r == 0 && sqlite3_changes(st->db) == 0)
         return -ESTALE;

@@ -109,7 +109,19 @@ struct decision_row {
     char tenant[65];
     int64_t at;
     char outcome[16]; /* placed | quoted | unplaceable */
-    char *record;     /* owned JSON text */
+    char *record;     /* owned JSON text: the whole record, or its summary when epoch > 0 */
+    int64_t seq;      /* place in the order of decisions; 0 for records written whole */
+    int64_t epoch;    /* the routing inputs it was made on (store_epoch_get); 0 = none */
+    char *inputs;     /* owned JSON text: the vouchers routing saw, or NULL */
+};
+
+/* A placement piece live at some decision (store_usage_at). */
+struct usage_piece {
+    char center[65];
+    char model[64];
+    long cards;
+    bool confirmed;       /* confirmed before the decision (else held) */
+    int64_t confirmed_at; /* when confirmed */
 };
 
 struct piece_row {
@@ -143,6 +155,7 @@ struct placement_row {
     double refunded;           /* subsidy returned to the voucher on release */
     char idempotency_key[129]; /* "" when none */
     char request_hash[65];
+    int64_t created_seq;      /* the seq of the decision that made it */
     struct piece_row *pieces; /* owned */
     size_t npieces;
 };
@@ -311,6 +324,29 @@ struct issuer_report {
 int store_voucher_report(struct store *st, const char *issuer, struct issuer_report **ret,
                          size_t *ret_n);
 void store_voucher_report_free(struct issuer_report *rows, size_t n);
+
+/*
+ * The next decision's seq (one more than any stored or handed out). A
+ * transition of a placement is stamped with the last seq handed out.
+ */
+int64_t store_next_seq(struct store *st);
+/*
+ * Counts changes of placements other than inserts (transitions, expiry), so a
+ * cache of live holds can tell when to reload.
+ */
+uint64_t store_placement_changes(const struct store *st);
+
+/* Keeps a routing-input document (routebase.h); *ret_id gets its id. */
+int store_epoch_insert(struct store *st, int64_t at, const char *base, int64_t *ret_id);
+/* The document of an epoch (owned text), or -ENOENT. */
+int store_epoch_get(struct store *st, int64_t id, char **ret);
+/*
+ * The placement pieces live at decision seq made at time `at` (see
+ * schema/006-decision-epochs.sql): held ones whose hold had not run out at
+ * `at`, and confirmed ones.
+ */
+int store_usage_at(struct store *st, int64_t seq, int64_t at, struct usage_piece **ret,
+                   size_t *ret_n);
 
 int store_decision_insert(struct store *st, const struct decision_row *d);
 int store_decision_get(struct store *st, const char *id, struct decision_row *ret);

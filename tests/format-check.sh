@@ -3,7 +3,7 @@
 cd "$(dirname "$0")/.." || exit 1
 n=0
 bad=0
-for f in broker/*.[ch] adapters/*.[ch] tools/*.c tests/unit/*.[ch]; do
+for f in broker/*.[ch] adapters/*.[ch] tools/*.c tools/*/*.[ch] tests/*.c tests/unit/*.[ch] tests/fuzz/*.c; do
   [ -e "$f" ] || continue
   n=$((n + 1))
   if clang-format --dry-run -Werror "$f" >/dev/null 2>&1; then
