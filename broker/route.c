@@ -151,20 +151,28 @@ static bool request_valid(const struct route_request *req)
     return weights_valid(&req->weights);
 }
 
-/* Context for the rank comparator (qsort has no user pointer in C11). */
+/*
+ * Context for the rank comparator (qsort has no user pointer in C11). Scores
+ * and effective totals are copied into dense arrays (by candidate index) so
+ * that the comparisons that decide nearly every pair stay in cache.
+ */
 struct rank_ctx {
     const struct route_candidate *cands;
     const struct route_center *centers;
     const struct route_pool *pools;
+    const double *score;
+    const double *eff;
 };
 
 static int rank_cmp(const struct rank_ctx *ctx, size_t ia, size_t ib)
 {
+    double sa = ctx->score[ia], sb = ctx->score[ib];
+    if (fabs(sa - sb) > SCORE_EPSILON)
+        return sa < sb ? -1 : 1;
+    double ea = ctx->eff[ia], eb = ctx->eff[ib];
+    if (fabs(ea - eb) > PRICE_EPSILON)
+        return ea < eb ? -1 : 1;
     const struct route_candidate *a = &ctx->cands[ia], *b = &ctx->cands[ib];
-    if (fabs(a->score - b->score) > SCORE_EPSILON)
-        return a->score < b->score ? -1 : 1;
-    if (fabs(a->effective_total - b->effective_total) > PRICE_EPSILON)
-        return a->effective_total < b->effective_total ? -1 : 1;
     const struct route_pool *pa = &ctx->pools[a->pool], *pb = &ctx->pools[b->pool];
     const struct route_center *ca = &ctx->centers[pa->center], *cb = &ctx->centers[pb->center];
     if (ca->rtt_ms != cb->rtt_ms)
@@ -277,6 +285,7 @@ int route_decide(const struct route_request *req, const struct route_center *cen
     struct route_result res = {.voucher = -1};
     long *center_total = NULL, *center_used = NULL;
     size_t *tmp = NULL;
+    double *score = NULL, *eff = NULL;
     int r = -ENOMEM;
 
     memset(ret, 0, sizeof(*ret));
@@ -293,7 +302,9 @@ int route_decide(const struct route_request *req, const struct route_center *cen
     tmp = calloc(npools ? npools : 1, sizeof(*tmp));
     center_total = calloc(ncenters ? ncenters : 1, sizeof(*center_total));
     center_used = calloc(ncenters ? ncenters : 1, sizeof(*center_used));
-    if (!res.candidates || !res.ranked || !tmp || !center_total || !center_used)
+    score = malloc((npools ? npools : 1) * sizeof(*score));
+    eff = malloc((npools ? npools : 1) * sizeof(*eff));
+    if (!res.candidates || !res.ranked || !tmp || !center_total || !center_used || !score || !eff)
         goto out;
     res.ncandidates = npools;
 
@@ -362,7 +373,13 @@ int route_decide(const struct route_request *req, const struct route_center *cen
                       req->weights.balance * cand->terms.balance;
     }
 
-    struct rank_ctx ctx = {.cands = res.candidates, .centers = centers, .pools = pools};
+    for (size_t k = 0; k < res.neligible; k++) {
+        size_t i = res.ranked[k];
+        score[i] = res.candidates[i].score;
+        eff[i] = res.candidates[i].effective_total;
+    }
+    struct rank_ctx ctx = {
+        .cands = res.candidates, .centers = centers, .pools = pools, .score = score, .eff = eff};
     rank_sort(&ctx, res.ranked, tmp, res.neligible);
     for (size_t k = 0; k < res.neligible; k++)
         res.candidates[res.ranked[k]].rank = (int)k;
@@ -394,6 +411,8 @@ int route_decide(const struct route_request *req, const struct route_center *cen
 out:
     route_result_free(&res);
     free(tmp);
+    free(score);
+    free(eff);
     free(center_total);
     free(center_used);
     return r;
