@@ -25,6 +25,7 @@ static const char *const file_fields[] = {"listen",
                                           "tls_key",
                                           "max_feed_bytes",
                                           "feed_timeout_s",
+                                          "feed_first_poll_spread_s",
                                           "max_cards_held_per_tenant",
                                           NULL};
 
@@ -40,6 +41,7 @@ void config_usage(const char *argv0)
             "                      max_streams, max_connections, idle_timeout_s,\n"
             "                      default_staleness_s, currency_rates {\"USD\": 7.1},\n"
             "                      tls_cert, tls_key, max_feed_bytes, feed_timeout_s,\n"
+            "                      feed_first_poll_spread_s (default 1; 0 = poll at once),\n"
             "                      max_cards_held_per_tenant (0 = no quota)\n"
             "  --tls-cert FILE     serve HTTP/2 over TLS (ALPN h2): PEM certificate chain\n"
             "  --tls-key FILE      and its PEM private key (both or neither)\n"
@@ -161,6 +163,9 @@ static int load_file(struct config *cfg, const char *path, char *errbuf, size_t 
         r = json_get_number(doc, "feed_timeout_s", "", false, 0.1, 3600, &cfg->feed_timeout_s, NULL,
                             &jerr);
     if (r == 0)
+        r = json_get_number(doc, "feed_first_poll_spread_s", "", false, 0, 3600,
+                            &cfg->feed_first_poll_spread_s, NULL, &jerr);
+    if (r == 0)
         r = json_get_long(doc, "max_cards_held_per_tenant", "", false, 0, 1000000000,
                           &cfg->max_cards_held_per_tenant, NULL, &jerr);
     if (r == 0) {
@@ -205,6 +210,7 @@ int config_load(int argc, char **argv, struct config *ret, char *errbuf, size_t 
         .default_staleness_s = 900,
         .max_feed_bytes = 16u << 20,
         .feed_timeout_s = 30,
+        .feed_first_poll_spread_s = 1,
         .max_decisions_list = 1000,
     };
     errbuf[0] = '\0';

@@ -31,6 +31,8 @@ struct config {
     long default_staleness_s; /* for centers with push feeds only */
     size_t max_feed_bytes;    /* a pulled document's cap (default 16 MiB) */
     double feed_timeout_s;    /* a pull's total time limit (default 30) */
+    /* New pull feeds' first polls are spread over this many seconds (default 1; 0 = at once). */
+    double feed_first_poll_spread_s;
     long max_decisions_list;
     long max_cards_held_per_tenant; /* default quota of cards in a tenant's live holds; 0 = none */
     struct currency_rate rates[CONFIG_MAX_RATES];

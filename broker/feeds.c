@@ -650,14 +650,14 @@ int feeds_new(struct ev_loop *loop, struct store *st, struct inventory *inv,
     fs->inv = inv;
     fs->cfg = cfg;
     fs->fetch = fetch;
-    fs->limits = limits ? *limits : (struct feeds_limits){0};
+    fs->limits = limits ? *limits : (struct feeds_limits){.first_delay_s = -1};
     if (fs->limits.max_backoff_s <= 0)
         fs->limits.max_backoff_s = 600;
     if (fs->limits.jitter <= 0)
         fs->limits.jitter = 0.1;
     if (fs->limits.per_center == 0)
         fs->limits.per_center = 2;
-    if (fs->limits.first_delay_s <= 0)
+    if (fs->limits.first_delay_s < 0)
         fs->limits.first_delay_s = 1;
     fs->rng = (uint64_t)clock_mono_us() | 1;
     ev_check_init(&fs->flush, on_flush);

@@ -19,12 +19,12 @@ struct inventory;
 struct store;
 struct config;
 
-/* Limits of the scheduler; 0 means the default. */
+/* Limits of the scheduler; 0 means the default, except first_delay_s (negative = default). */
 struct feeds_limits {
     double max_backoff_s; /* ceiling of the retry delay (default 600) */
     double jitter;        /* +/- share of the interval (default 0.1) */
     unsigned per_center;  /* transfers at once per center (default 2) */
-    double first_delay_s; /* most a new feed waits for its first poll (default 1) */
+    double first_delay_s; /* most a new feed waits for its first poll (default 1; 0 = none) */
 };
 
 int feeds_new(struct ev_loop *loop, struct store *st, struct inventory *inv,

@@ -131,7 +131,9 @@ int main(int argc, char **argv)
     }
     h2_server_set_log(d.server, api_log_transport, &api);
     if ((r = fetch_new(d.loop, &fetcher)) < 0 ||
-        (r = feeds_new(d.loop, d.st, &inv, &cfg, fetcher, NULL, &api.feeds)) < 0) {
+        (r = feeds_new(d.loop, d.st, &inv, &cfg, fetcher,
+                       &(struct feeds_limits){.first_delay_s = cfg.feed_first_poll_spread_s},
+                       &api.feeds)) < 0) {
         log_error("cannot start the feed scheduler: %s", strerror(-r));
         goto out;
     }
