@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs="gcc meson ninja-build pkg-config python3 libev-dev libnghttp2-dev
   libcurl4-openssl-dev libcjson-dev libsqlite3-dev libssl-dev"
 run_pkgs="curl jq"
-test_pkgs="jq nghttp2-client nghttp2-server clang libclang-rt-14-dev clang-format valgrind sqlite3 procps slurmctld slurmd slurmrestd slurm-client slurm-wlm-jwt-plugin munge prometheus"
+test_pkgs="jq nghttp2-client nghttp2-server clang libclang-rt-14-dev clang-format valgrind sqlite3 procps iproute2 slurmctld slurmd slurmrestd slurm-client slurm-wlm-jwt-plugin munge prometheus"
 
 want="$build_pkgs $run_pkgs"
 if [ "${1:-}" = "--test" ]; then

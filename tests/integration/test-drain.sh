@@ -52,14 +52,27 @@ ok "$([ -e "$WORK/idle.ready" ] && [ -e "$WORK/stall.ready" ]; echo $?)" \
 timeout 60 h2load -n 20000 -c 10 -m 10 -d "$WORK/hold.json" -H "authorization: Bearer $TEN" \
   -H 'content-type: application/json' "$URL/v1/placements" >"$WORK/h2load-a.txt" 2>&1 &
 H2LOAD=$!
-# A hold whose body arrives in two parts, one second apart, SIGTERM in between.
+# A hold whose body arrives in two parts, SIGTERM in between. On a loaded machine curl may
+# take a while to connect, so the first part goes out once curl's connection is up (seen with
+# ss), the test waits for that, sends SIGTERM half a second later, and the rest follows a
+# second after the first part.
+curl_connected() {
+  ss -Htnp state established "( dport = :$PORT )" 2>/dev/null | grep -q '"curl"'
+}
 (
-  { printf '%s' "${HOLD:0:30}"; sleep 1; printf '%s' "${HOLD:30}"; } |
+  {
+    for _ in $(seq 1 200); do curl_connected && break; sleep 0.05; done
+    printf '%s' "${HOLD:0:30}"
+    : >"$WORK/slow.started"
+    sleep 1
+    printf '%s' "${HOLD:30}"
+  } |
     curl -s --http2-prior-knowledge --max-time 20 -X POST -T - -o "$WORK/slow.json" \
       -w '%{http_code}' -H "Authorization: Bearer $TEN" -H 'Content-Type: application/json' \
       "$URL/v1/placements" >"$WORK/slow.status" 2>"$WORK/slow.err"
 ) &
 SLOW=$!
+for _ in $(seq 1 200); do [ -e "$WORK/slow.started" ] && break; sleep 0.05; done
 sleep 0.5
 T0=$(now)
 kill -TERM "$BROKER_PID"
