@@ -321,7 +321,9 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
         api_errno(reply, r, "vouchers");
         goto out;
     }
-    r = route_decide(&req.route, in.centers, in.ncenters, in.pools, in.npools, vs.rv, vs.n, &res);
+    /* Only the top of the ranking now; the record ranks every candidate when it is read. */
+    r = route_decide_ranked(&req.route, in.centers, in.ncenters, in.pools, in.npools, vs.rv, vs.n,
+                            0, &res);
     if (r < 0) {
         api_errno(reply, r, "routing");
         goto out;

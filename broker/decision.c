@@ -95,7 +95,7 @@ cJSON *decision_record(const struct decision_info *d)
     }
     cJSON *alts = cJSON_AddArrayToObject(o, "alternatives");
     size_t nalt = 0;
-    for (size_t k = 0; k < res->neligible && nalt < 3; k++) {
+    for (size_t k = 0; k < res->nranked && nalt < 3; k++) {
         const struct route_candidate *c = &res->candidates[res->ranked[k]];
         if (c->chosen)
             continue;

@@ -16,6 +16,18 @@
 #define SCORE_EPSILON 1e-9
 #define PRICE_EPSILON 1e-9
 
+/*
+ * Scores and effective totals that differ by rounding error only are equal in
+ * the tie order: both are compared on a grid of SCORE_EPSILON / PRICE_EPSILON
+ * (the nearest multiple). Comparing grid points, not |a - b| <= epsilon, keeps
+ * the order transitive, so any correct way of ranking gives the same order:
+ * the full sort of a record and the partial one of a request agree.
+ */
+static double grid(double v, double epsilon)
+{
+    return nearbyint(v / epsilon);
+}
+
 long route_cards_for_pflops(double pflops, double tflops)
 {
     if (!(tflops > 0) || !(pflops > 0))
@@ -153,8 +165,9 @@ static bool request_valid(const struct route_request *req)
 
 /*
  * Context for the rank comparator (qsort has no user pointer in C11). Scores
- * and effective totals are copied into dense arrays (by candidate index) so
- * that the comparisons that decide nearly every pair stay in cache.
+ * and effective totals on their grids are copied into dense arrays (by
+ * candidate index) so that the comparisons that decide nearly every pair stay
+ * in cache.
  */
 struct rank_ctx {
     const struct route_candidate *cands;
@@ -167,10 +180,10 @@ struct rank_ctx {
 static int rank_cmp(const struct rank_ctx *ctx, size_t ia, size_t ib)
 {
     double sa = ctx->score[ia], sb = ctx->score[ib];
-    if (fabs(sa - sb) > SCORE_EPSILON)
+    if (sa != sb)
         return sa < sb ? -1 : 1;
     double ea = ctx->eff[ia], eb = ctx->eff[ib];
-    if (fabs(ea - eb) > PRICE_EPSILON)
+    if (ea != eb)
         return ea < eb ? -1 : 1;
     const struct route_candidate *a = &ctx->cands[ia], *b = &ctx->cands[ib];
     const struct route_pool *pa = &ctx->pools[a->pool], *pb = &ctx->pools[b->pool];
@@ -180,7 +193,11 @@ static int rank_cmp(const struct rank_ctx *ctx, size_t ia, size_t ib)
     int c = strcmp(ca->id, cb->id);
     if (c != 0)
         return c;
-    return strcmp(pa->model, pb->model);
+    c = strcmp(pa->model, pb->model);
+    if (c != 0)
+        return c;
+    /* One pool named twice (not from the inventory, where (center, model) is unique). */
+    return ia < ib ? -1 : (ia > ib);
 }
 
 /* A stable merge sort of candidate indices by rank_cmp. */
@@ -199,6 +216,46 @@ static void rank_sort(const struct rank_ctx *ctx, size_t *v, size_t *tmp, size_t
     while (j < n)
         tmp[k++] = v[j++];
     memcpy(v, tmp, n * sizeof(*v));
+}
+
+/*
+ * Ranks lazily: a binary heap of the eligible candidates not yet ranked, from
+ * which ranked[] grows one at a time in rank order. With a transitive order
+ * this gives exactly the prefix a full sort gives.
+ */
+struct ranker {
+    const struct rank_ctx *ctx;
+    size_t *heap; /* borrowed */
+    size_t n;
+    struct route_result *res;
+};
+
+static void sift_down(const struct rank_ctx *ctx, size_t *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && rank_cmp(ctx, h[l], h[m]) < 0)
+            m = l;
+        if (l + 1 < n && rank_cmp(ctx, h[l + 1], h[m]) < 0)
+            m = l + 1;
+        if (m == i)
+            return;
+        size_t t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+/* Whether ranked[r] exists, ranking more as needed (rk NULL: all are ranked). */
+static bool ranked_at(struct ranker *rk, const struct route_result *res, size_t r)
+{
+    while (rk && r >= res->nranked && rk->n > 0) {
+        rk->res->ranked[rk->res->nranked++] = rk->heap[0];
+        rk->heap[0] = rk->heap[--rk->n];
+        sift_down(rk->ctx, rk->heap, rk->n, 0);
+    }
+    return r < res->nranked;
 }
 
 /* Applies at most one voucher to the pieces: the one with the largest total subsidy. */
@@ -244,7 +301,7 @@ static void apply_voucher(const struct route_center *centers, const struct route
 }
 
 /* Greedy split in rank order; a piece never exceeds its pool's available cards. */
-static int split(const struct route_request *req, const struct route_pool *pools,
+static int split(const struct route_request *req, const struct route_pool *pools, struct ranker *rk,
                  struct route_result *res)
 {
     res->pieces = calloc(res->neligible ? res->neligible : 1, sizeof(*res->pieces));
@@ -252,7 +309,7 @@ static int split(const struct route_request *req, const struct route_pool *pools
         return -ENOMEM;
     long cards_left = req->cards;
     double pflops_left = req->pflops;
-    for (size_t r = 0; r < res->neligible; r++) {
+    for (size_t r = 0; ranked_at(rk, res, r); r++) {
         if (req->cards > 0 ? cards_left <= 0 : pflops_left <= 1e-12)
             break;
         size_t ci = res->ranked[r];
@@ -281,6 +338,15 @@ static int split(const struct route_request *req, const struct route_pool *pools
 int route_decide(const struct route_request *req, const struct route_center *centers,
                  size_t ncenters, const struct route_pool *pools, size_t npools,
                  const struct route_voucher *vouchers, size_t nvouchers, struct route_result *ret)
+{
+    return route_decide_ranked(req, centers, ncenters, pools, npools, vouchers, nvouchers,
+                               ROUTE_RANK_ALL, ret);
+}
+
+int route_decide_ranked(const struct route_request *req, const struct route_center *centers,
+                        size_t ncenters, const struct route_pool *pools, size_t npools,
+                        const struct route_voucher *vouchers, size_t nvouchers, unsigned flags,
+                        struct route_result *ret)
 {
     struct route_result res = {.voucher = -1};
     long *center_total = NULL, *center_used = NULL;
@@ -375,17 +441,26 @@ int route_decide(const struct route_request *req, const struct route_center *cen
 
     for (size_t k = 0; k < res.neligible; k++) {
         size_t i = res.ranked[k];
-        score[i] = res.candidates[i].score;
-        eff[i] = res.candidates[i].effective_total;
+        score[i] = grid(res.candidates[i].score, SCORE_EPSILON);
+        eff[i] = grid(res.candidates[i].effective_total, PRICE_EPSILON);
     }
     struct rank_ctx ctx = {
         .cands = res.candidates, .centers = centers, .pools = pools, .score = score, .eff = eff};
-    rank_sort(&ctx, res.ranked, tmp, res.neligible);
-    for (size_t k = 0; k < res.neligible; k++)
-        res.candidates[res.ranked[k]].rank = (int)k;
+    struct ranker ranker = {.ctx = &ctx, .heap = tmp, .n = res.neligible, .res = &res};
+    struct ranker *rk = NULL;
+    if (flags & ROUTE_RANK_ALL) {
+        rank_sort(&ctx, res.ranked, tmp, res.neligible);
+        res.nranked = res.neligible;
+    } else {
+        memcpy(tmp, res.ranked, res.neligible * sizeof(*tmp));
+        for (size_t k = res.neligible / 2; k-- > 0;)
+            sift_down(&ctx, tmp, res.neligible, k);
+        res.nranked = 0;
+        rk = &ranker;
+    }
 
     if (req->gang) {
-        if (res.neligible > 0) {
+        if (ranked_at(rk, &res, 0)) {
             res.pieces = calloc(1, sizeof(*res.pieces));
             if (!res.pieces)
                 goto out;
@@ -396,7 +471,7 @@ int route_decide(const struct route_request *req, const struct route_center *cen
             res.npieces = 1;
         }
     } else {
-        r = split(req, pools, &res);
+        r = split(req, pools, rk, &res);
         if (r < 0)
             goto out;
     }
@@ -404,6 +479,12 @@ int route_decide(const struct route_request *req, const struct route_center *cen
     res.placed = res.npieces > 0;
     for (size_t i = 0; i < res.npieces; i++)
         res.candidates[res.pieces[i].candidate].chosen = true;
+    /* Enough ranked for the runner-up and the top-3 alternatives not chosen. */
+    ranked_at(rk, &res, 1);
+    for (size_t k = 0, others = 0; others < 3 && ranked_at(rk, &res, k); k++)
+        others += !res.candidates[res.ranked[k]].chosen;
+    for (size_t k = 0; k < res.nranked; k++)
+        res.candidates[res.ranked[k]].rank = (int)k;
 
     *ret = res;
     memset(&res, 0, sizeof(res));
@@ -487,7 +568,7 @@ int route_explain(const struct route_request *req, const struct route_center *ce
             "total %.2f CNY, rtt %.1f ms.",
             best->score, best->terms.cost, best->terms.latency, best->terms.balance,
             best->effective_total, bc->rtt_ms);
-    if (res->neligible < 2) {
+    if (res->nranked < 2) {
         appendf(buf, len, &off, " No other pool passed every filter.");
         return (int)off;
     }
@@ -503,9 +584,9 @@ int route_explain(const struct route_request *req, const struct route_center *ce
             k = i;
     }
     appendf(buf, len, &off, " Runner-up %s/%s scored %.4f", rc->id, rp->model, ru->score);
-    if (fabs(ru->score - best->score) <= SCORE_EPSILON) {
+    if (grid(ru->score, SCORE_EPSILON) == grid(best->score, SCORE_EPSILON)) {
         appendf(buf, len, &off, ", an equal score, and lost the tie-break (");
-        if (fabs(ru->effective_total - best->effective_total) > PRICE_EPSILON)
+        if (grid(ru->effective_total, PRICE_EPSILON) != grid(best->effective_total, PRICE_EPSILON))
             appendf(buf, len, &off, "higher effective total %.2f vs %.2f CNY).",
                     ru->effective_total, best->effective_total);
         else if (rc->rtt_ms != bc->rtt_ms)

@@ -113,8 +113,10 @@ struct route_piece {
 struct route_result {
     struct route_candidate *candidates; /* owned; one per pool, in pool order */
     size_t ncandidates;
-    size_t *ranked; /* owned; eligible candidate indices, best first */
+    size_t *ranked; /* owned; eligible candidate indices, best first: the first nranked */
     size_t neligible;
+    size_t nranked;             /* all eligible with ROUTE_RANK_ALL; else at least those chosen, the
+                                   runner-up and the top-3 alternatives not chosen */
     struct route_piece *pieces; /* owned; empty when nothing fits */
     size_t npieces;
     bool placed;
@@ -142,6 +144,19 @@ long route_cards_for_pflops(double pflops, double tflops);
 int route_decide(const struct route_request *req, const struct route_center *centers,
                  size_t ncenters, const struct route_pool *pools, size_t npools,
                  const struct route_voucher *vouchers, size_t nvouchers, struct route_result *ret);
+
+/* Rank every eligible candidate (the rank of each); without it only the top ones. */
+#define ROUTE_RANK_ALL 1u
+
+/*
+ * route_decide with flags: without ROUTE_RANK_ALL only as many candidates are
+ * ranked as the choice, the runner-up and the alternatives need (a heap instead
+ * of a full sort); those and everything else come out the same.
+ */
+int route_decide_ranked(const struct route_request *req, const struct route_center *centers,
+                        size_t ncenters, const struct route_pool *pools, size_t npools,
+                        const struct route_voucher *vouchers, size_t nvouchers, unsigned flags,
+                        struct route_result *ret);
 
 /* Frees what route_decide allocated and zeroes *r. NULL is a no-op. */
 void route_result_free(struct route_result *r);

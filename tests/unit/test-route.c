@@ -611,7 +611,7 @@ static void test_property(void)
     static struct label lab = {"grade", "dengbao3"};
     struct route_center cs[MAXC];
     struct route_pool ps[MAXP];
-    long bad_filter = 0, better = 0, placed = 0, split_over = 0;
+    long bad_filter = 0, better = 0, placed = 0, split_over = 0, partial_differs = 0;
 
     for (int n = 0; n < CASES; n++) {
         size_t nc = 1 + rnd() % MAXC, np = 1 + rnd() % MAXP;
@@ -639,7 +639,8 @@ static void test_property(void)
             p->free = (long)(rnd() % (uint64_t)(p->total + 1));
             p->held = (long)(rnd() % (uint64_t)(p->free + 1)) / 2;
             p->confirmed_unseen = rnd() % 4 == 0 ? (long)(rnd() % 8) : 0;
-            p->price = 1 + urand() * 40;
+            /* Every third case draws prices from three values: many exact ties. */
+            p->price = n % 3 == 0 ? 8.0 + 4.0 * (double)(rnd() % 3) : 1 + urand() * 40;
             p->stale = rnd() % 12 == 0;
         }
         struct route_request q = base_request();
@@ -668,6 +669,28 @@ static void test_property(void)
         if (route_decide(&q, cs, nc, ps, np, &v, 1, &r) != 0) {
             bad_filter++;
             continue;
+        }
+        /* Ranking only the top must decide exactly as ranking everything does. */
+        struct route_result t;
+        if (route_decide_ranked(&q, cs, nc, ps, np, &v, 1, 0, &t) != 0) {
+            partial_differs++;
+        } else {
+            bool same = t.placed == r.placed && t.npieces == r.npieces && t.voucher == r.voucher &&
+                        t.cards == r.cards && t.effective_total == r.effective_total &&
+                        t.neligible == r.neligible &&
+                        t.nranked >= (r.neligible < 2 ? r.neligible : 2) &&
+                        t.nranked <= r.nranked && !memcmp(t.reasons, r.reasons, sizeof(r.reasons));
+            for (size_t i = 0; same && i < t.npieces; i++)
+                same = t.pieces[i].candidate == r.pieces[i].candidate &&
+                       t.pieces[i].cards == r.pieces[i].cards;
+            for (size_t k = 0; same && k < t.nranked; k++)
+                same = t.ranked[k] == r.ranked[k];
+            size_t others = 0;
+            for (size_t k = 0; k < t.nranked; k++)
+                others += !t.candidates[t.ranked[k]].chosen;
+            same = same && (others >= 3 || t.nranked == r.neligible);
+            partial_differs += !same;
+            route_result_free(&t);
         }
         if (r.placed) {
             placed++;
@@ -704,6 +727,10 @@ static void test_property(void)
     CHECK(split_over == 0, "property: placed cards equal the request (%ld differed)", split_over);
     CHECK(placed > CASES / 10 && placed < CASES, "property: a real mix of outcomes (%ld placed)",
           placed);
+    CHECK(partial_differs == 0,
+          "property: ranking only the top decides as ranking all does: pieces, totals, voucher, "
+          "reasons, the ranked prefix, the runner-up and 3 alternatives (%ld differed)",
+          partial_differs);
 }
 
 int main(void)
