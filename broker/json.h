@@ -27,7 +27,11 @@ int json_fail(struct json_error *err, const char *prefix, const char *key, const
 /* Builds "prefix/key" with ~ and / escaped per RFC 6901 into buf. */
 void json_pointer(char *buf, size_t len, const char *prefix, const char *key);
 
-/* Parses text as a JSON object. Returns 0 and *ret (caller frees), or -EINVAL. */
+/*
+ * Parses text as a JSON object. Returns 0 and *ret (caller frees), -EINVAL, or
+ * -ENOMEM. cJSON reports an allocation failure inside its parser as a parse
+ * error, so that one surfaces as -EINVAL ("malformed JSON") too.
+ */
 int json_parse_object(const char *text, size_t len, cJSON **ret, struct json_error *err);
 
 /* Refuses any member of obj not named in allowed (NULL-terminated). */

@@ -18,6 +18,7 @@
 
 struct store {
     sqlite3 *db;                /* owned */
+    sqlite3_stmt *rollback;     /* owned; prepared at open, so that undoing needs no memory */
     int64_t seq;                /* the last decision seq handed out */
     uint64_t placement_changes; /* transitions and expiries so far */
 };
@@ -64,7 +65,12 @@ const struct embedded_file *embedded_find(const char *name)
     return NULL;
 }
 
-/* Prepares sql; on failure returns a negative errno. */
+/*
+ * Prepares sql; on failure returns a negative errno. Text is bound with
+ * SQLITE_STATIC: a copy (SQLITE_TRANSIENT) needs memory, and a bind that fails
+ * is not seen by the step, which would then write NULL in its place. So a
+ * bound string must stay unchanged until the statement is finalized.
+ */
 static int prep(struct store *st, const char *sql, sqlite3_stmt **ret)
 {
     int rc = sqlite3_prepare_v2(st->db, sql, -1, ret, NULL);
@@ -82,7 +88,7 @@ static int run(sqlite3_stmt *s)
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
 {
     if (v && *v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(s, i);
 }
@@ -133,11 +139,18 @@ static int migrate(struct store *st, char *errbuf, size_t errlen)
 {
     sqlite3_stmt *s;
     int version = 0, r = prep(st, "PRAGMA user_version", &s);
-    if (r < 0)
+    if (r == 0) {
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+            version = sqlite3_column_int(s, 0);
+        else
+            r = errno_of(rc) ? errno_of(rc) : -EIO;
+        sqlite3_finalize(s);
+    }
+    if (r < 0) {
+        snprintf(errbuf, errlen, "reading the schema version: %s", sqlite3_errmsg(st->db));
         return r;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        version = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
+    }
 
     for (size_t i = 0; embedded_files[i].name; i++) {
         const struct embedded_file *f = &embedded_files[i];
@@ -168,6 +181,8 @@ static int migrate(struct store *st, char *errbuf, size_t errlen)
 
 int store_open(const char *path, struct store **ret, char *errbuf, size_t errlen)
 {
+    if (errlen)
+        errbuf[0] = '\0';
     struct store *st = calloc(1, sizeof(*st));
     if (!st) {
         snprintf(errbuf, errlen, "out of memory");
@@ -190,7 +205,8 @@ int store_open(const char *path, struct store **ret, char *errbuf, size_t errlen
         char *msg = NULL;
         rc = sqlite3_exec(st->db, pragmas[i], NULL, NULL, &msg);
         if (rc != SQLITE_OK) {
-            snprintf(errbuf, errlen, "%s: %s", pragmas[i], msg ? msg : sqlite3_errmsg(st->db));
+            snprintf(errbuf, errlen, "database %s: %s: %s", path, pragmas[i],
+                     msg ? msg : sqlite3_errmsg(st->db));
             sqlite3_free(msg);
             store_close(st);
             return errno_of(rc);
@@ -219,7 +235,11 @@ int store_open(const char *path, struct store **ret, char *errbuf, size_t errlen
         if (r < 0)
             snprintf(errbuf, errlen, "reading the decisions: %s", sqlite3_errmsg(st->db));
     }
+    if (r == 0)
+        r = prep(st, "ROLLBACK", &st->rollback);
     if (r < 0) {
+        if (errlen && !errbuf[0])
+            snprintf(errbuf, errlen, "opening database %s: %s", path, sqlite3_errmsg(st->db));
         store_close(st);
         return r;
     }
@@ -231,20 +251,25 @@ void store_close(struct store *st)
 {
     if (!st)
         return;
+    sqlite3_finalize(st->rollback);
     sqlite3_close(st->db);
     free(st);
 }
 
 int store_begin(struct store *st)
 {
-    return errno_of(sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL));
+    bool nested = !sqlite3_get_autocommit(st->db); /* a bug of the caller's: leave it be */
+    int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK && !nested)
+        store_rollback(st); /* BEGIN can fail after it has begun (out of memory) */
+    return errno_of(rc);
 }
 
 int store_commit(struct store *st)
 {
     int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        store_rollback(st);
     return errno_of(rc);
 }
 
@@ -268,8 +293,11 @@ int store_savepoint_end(struct store *st, bool keep)
 
 void store_rollback(struct store *st)
 {
-    if (!sqlite3_get_autocommit(st->db))
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    /* The statement is ready: a rollback after running out of memory must not need any. */
+    if (!sqlite3_get_autocommit(st->db)) {
+        sqlite3_step(st->rollback);
+        sqlite3_reset(st->rollback);
+    }
 }
 
 /*
@@ -285,8 +313,9 @@ static bool read_begin(struct store *st)
 
 static void read_end(struct store *st, bool began)
 {
-    if (began)
-        sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    /* A read left open would pin every later read to its old snapshot. */
+    if (began && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        store_rollback(st);
 }
 
 /* ---- catalog ---- */
@@ -352,8 +381,8 @@ int store_region_put(struct store *st, const struct region *rg)
                  &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, rg->id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, rg->city, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, rg->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, rg->city, -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 3, rg->lat);
     sqlite3_bind_double(s, 4, rg->lon);
     bind_text(s, 5, rg->hub);
@@ -401,11 +430,11 @@ int store_latency_put(struct store *st, const struct latency_row *l)
     if (r < 0)
         return r;
     bool swap = strcmp(l->a, l->b) > 0;
-    sqlite3_bind_text(s, 1, swap ? l->b : l->a, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, swap ? l->a : l->b, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, swap ? l->b : l->a, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, swap ? l->a : l->b, -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 3, l->rtt_ms);
     sqlite3_bind_text(s, 4, rtt_source_name(l->source), -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, l->note, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 5, l->note, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, l->updated_at);
     return run(s);
 }
@@ -453,8 +482,8 @@ int store_tenant_add(struct store *st, const char *id, const char *name, int64_t
     int r = prep(st, "INSERT INTO tenants (id, name, created_at) VALUES (?1, ?2, ?3)", &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, name ? name : id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, name ? name : id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, now);
     return run(s);
 }
@@ -465,7 +494,7 @@ int store_tenant_exists(struct store *st, const char *id)
     int r = prep(st, "SELECT 1 FROM tenants WHERE id = ?1", &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     if (rc == SQLITE_ROW)
@@ -479,7 +508,7 @@ int store_tenant_get(struct store *st, const char *id, struct tenant_row *ret)
     int r = prep(st, "SELECT id, name, created_at, max_cards_held FROM tenants WHERE id = ?1", &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         memset(ret, 0, sizeof(*ret));
@@ -501,8 +530,8 @@ int store_tenant_update(struct store *st, const struct tenant_row *t)
     int r = prep(st, "UPDATE tenants SET name = ?2, max_cards_held = ?3 WHERE id = ?1", &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, t->id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, t->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, t->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, t->name, -1, SQLITE_STATIC);
     if (t->max_cards_held >= 0)
         sqlite3_bind_int64(s, 3, t->max_cards_held);
     else
@@ -523,7 +552,7 @@ int store_tenant_cards_held(struct store *st, const char *tenant, int64_t now, l
                  &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, tenant, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, tenant, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, now);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
@@ -540,9 +569,9 @@ int store_token_add(struct store *st, const char *hash, enum role role, const ch
                  &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, role_name(role), -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, subject, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 3, subject, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 4, now);
     return run(s);
 }
@@ -554,7 +583,7 @@ int store_token_find(struct store *st, const char *hash, enum role *ret_role, ch
     int r = prep(st, "SELECT role, subject FROM tokens WHERE hash = ?1", &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         r = role_parse((const char *)sqlite3_column_text(s, 0), ret_role) < 0 ? -EIO : 0;
@@ -587,14 +616,14 @@ static int feeds_write(struct store *st, const struct center_row *c)
     for (size_t i = 0; i < c->nfeeds; i++) {
         const struct feed_config *f = &c->feeds[i];
         sqlite3_reset(s);
-        sqlite3_bind_text(s, 1, c->id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 2, (int)i);
-        sqlite3_bind_text(s, 3, f->adapter, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(s, 4, f->mode, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 3, f->adapter, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, f->mode, -1, SQLITE_STATIC);
         bind_text(s, 5, f->url);
         sqlite3_bind_int64(s, 6, f->interval_s);
-        sqlite3_bind_text(s, 7, f->options_json ? f->options_json : "{}", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(s, 8, f->auth_json ? f->auth_json : "{}", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 7, f->options_json ? f->options_json : "{}", -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 8, f->auth_json ? f->auth_json : "{}", -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 9, f->h2c ? 1 : 0);
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE) {
@@ -610,26 +639,26 @@ static int feeds_write(struct store *st, const struct center_row *c)
              &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, c->id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
     r = run(s);
     if (r < 0)
         return r;
     r = prep(st, "DELETE FROM feeds WHERE center = ?1 AND idx >= ?2", &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, c->id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, (int)c->nfeeds);
     return run(s);
 }
 
 static void bind_center(sqlite3_stmt *s, const struct center_row *c)
 {
-    sqlite3_bind_text(s, 1, c->id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, c->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, c->operator_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 4, c->region, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, c->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, c->operator_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, c->region, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, center_status_name(c->status), -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 6, c->labels_json ? c->labels_json : "{}", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 6, c->labels_json ? c->labels_json : "{}", -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 7, c->staleness_s);
     sqlite3_bind_int64(s, 8, c->created_at);
     sqlite3_bind_int64(s, 9, c->updated_at);
@@ -673,7 +702,7 @@ int store_center_delete(struct store *st, const char *id)
     int r = prep(st, "DELETE FROM centers WHERE id = ?1", &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     r = run(s);
     if (r == 0 && sqlite3_changes(st->db) == 0)
         return -ENOENT;
@@ -816,7 +845,7 @@ int store_feed_result(struct store *st, const char *center, int idx, int64_t now
                  &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, center, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, idx);
     bind_text(s, 3, error);
     sqlite3_bind_int64(s, 4, now);
@@ -835,7 +864,7 @@ int store_pools_replace(struct store *st, const char *center, const struct pool_
     int r = prep(st, "DELETE FROM pools WHERE center = ?1", &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, center, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
     r = run(s);
     if (r < 0)
         return r;
@@ -850,15 +879,15 @@ int store_pools_replace(struct store *st, const char *center, const struct pool_
         const struct pool_row *p = &rows[i];
         sqlite3_reset(s);
         sqlite3_clear_bindings(s);
-        sqlite3_bind_text(s, 1, center, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(s, 2, p->model, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, p->model, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 3, p->total);
         sqlite3_bind_int64(s, 4, p->free);
         sqlite3_bind_int64(s, 5, p->largest_block);
         sqlite3_bind_double(s, 6, p->price);
         if (p->spot_price >= 0)
             sqlite3_bind_double(s, 7, p->spot_price);
-        sqlite3_bind_text(s, 8, p->currency, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 8, p->currency, -1, SQLITE_STATIC);
         bind_text(s, 9, p->vendor);
         if (p->memory_gib >= 0)
             sqlite3_bind_double(s, 10, p->memory_gib);
@@ -883,7 +912,7 @@ int store_feed_pools_replace(struct store *st, const char *center, int idx,
     int r = prep(st, "DELETE FROM feed_pools WHERE center = ?1 AND idx = ?2", &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, center, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, idx);
     r = run(s);
     if (r < 0)
@@ -900,9 +929,9 @@ int store_feed_pools_replace(struct store *st, const char *center, int idx,
         const struct pool_row *p = &rows[i];
         sqlite3_reset(s);
         sqlite3_clear_bindings(s);
-        sqlite3_bind_text(s, 1, center, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 2, idx);
-        sqlite3_bind_text(s, 3, p->model, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 3, p->model, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 4, p->has_counts);
         sqlite3_bind_int64(s, 5, p->has_counts ? p->total : 0);
         sqlite3_bind_int64(s, 6, p->has_counts ? p->free : 0);
@@ -910,7 +939,7 @@ int store_feed_pools_replace(struct store *st, const char *center, int idx,
         sqlite3_bind_int(s, 8, p->has_price);
         if (p->has_price) {
             sqlite3_bind_double(s, 9, p->price);
-            sqlite3_bind_text(s, 11, p->currency, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(s, 11, p->currency, -1, SQLITE_STATIC);
         }
         if (p->spot_price >= 0)
             sqlite3_bind_double(s, 10, p->spot_price);
@@ -937,7 +966,7 @@ int store_feed_pools_touch(struct store *st, const char *center, int idx, int64_
     int r = prep(st, "UPDATE feed_pools SET observed_at = ?3 WHERE center = ?1 AND idx = ?2", &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, center, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, idx);
     sqlite3_bind_int64(s, 3, now);
     return run(s);
@@ -957,7 +986,7 @@ int store_feed_pools_load(struct store *st, const char *center, struct pool_row 
                      &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, center, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct pool_row *p = grow((void **)&rows, &n, &cap, sizeof(*rows));
         if (!p) {
@@ -1176,13 +1205,13 @@ static int ledger_insert(struct store *st, const char *voucher, int64_t at, cons
                  &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, voucher, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, voucher, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, at);
-    sqlite3_bind_text(s, 3, kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 4, amount);
     sqlite3_bind_double(s, 5, balance);
     bind_text(s, 6, placement);
-    sqlite3_bind_text(s, 7, note ? note : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 7, note ? note : "", -1, SQLITE_STATIC);
     return run(s);
 }
 
@@ -1196,15 +1225,15 @@ int store_voucher_insert(struct store *st, const struct voucher_row *v)
                  &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, v->id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, v->issuer, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, v->tenant, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, v->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, v->issuer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, v->tenant, -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 4, v->rate);
     sqlite3_bind_double(s, 5, v->amount);
     sqlite3_bind_double(s, 6, v->balance);
     sqlite3_bind_int64(s, 7, v->valid_from);
     sqlite3_bind_int64(s, 8, v->valid_until);
-    sqlite3_bind_text(s, 9, v->eligible_json ? v->eligible_json : "{}", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 9, v->eligible_json ? v->eligible_json : "{}", -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 10, v->created_at);
     r = run(s);
     if (r < 0)
@@ -1220,7 +1249,7 @@ int store_voucher_move(struct store *st, const char *id, const char *kind, doubl
     int r = prep(st, "SELECT balance FROM vouchers WHERE id = ?1", &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     balance = rc == SQLITE_ROW ? sqlite3_column_double(s, 0) : 0;
     sqlite3_finalize(s);
@@ -1234,7 +1263,7 @@ int store_voucher_move(struct store *st, const char *id, const char *kind, doubl
     r = prep(st, "UPDATE vouchers SET balance = ?2 WHERE id = ?1", &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 2, balance);
     r = run(s);
     if (r == 0)
@@ -1255,7 +1284,7 @@ int store_voucher_ledger(struct store *st, const char *id, struct ledger_row **r
                      &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct ledger_row *l = grow((void **)&rows, &n, &cap, sizeof(*rows));
         if (!l) {
@@ -1306,7 +1335,7 @@ int store_voucher_get(struct store *st, const char *id, struct voucher_row *ret)
     int r = prep(st, sql, &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     memset(ret, 0, sizeof(*ret));
     if (rc == SQLITE_ROW)
@@ -1521,11 +1550,11 @@ int store_decision_insert(struct store *st, const struct decision_row *d)
                  &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, d->id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, d->tenant, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, d->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, d->tenant, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, d->at);
-    sqlite3_bind_text(s, 4, d->outcome, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 5, d->record, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 4, d->outcome, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, d->record, -1, SQLITE_STATIC);
     bind_opt_i64(s, 6, d->seq);
     bind_opt_i64(s, 7, d->epoch);
     bind_text(s, 8, d->inputs);
@@ -1639,7 +1668,7 @@ int store_decision_get(struct store *st, const char *id, struct decision_row *re
                  &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     memset(ret, 0, sizeof(*ret));
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
@@ -1710,18 +1739,18 @@ int store_placement_insert(struct store *st, const struct placement_row *p)
              &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, p->id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, p->tenant, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, p->state, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 4, p->decision_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, p->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, p->tenant, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, p->state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, p->decision_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, p->created_at);
     sqlite3_bind_int64(s, 6, p->expires_at);
     bind_opt_i64(s, 7, p->confirmed_at);
     bind_opt_i64(s, 8, p->ended_at);
     sqlite3_bind_double(s, 9, p->hours);
-    sqlite3_bind_text(s, 10, p->precision, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 10, p->precision, -1, SQLITE_STATIC);
     bind_text(s, 11, p->voucher);
-    sqlite3_bind_text(s, 12, p->currency, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 12, p->currency, -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 13, p->list_total);
     sqlite3_bind_double(s, 14, p->subsidy);
     sqlite3_bind_double(s, 15, p->effective_total);
@@ -1741,17 +1770,17 @@ int store_placement_insert(struct store *st, const struct placement_row *p)
     for (size_t i = 0; i < p->npieces; i++) {
         const struct piece_row *pc = &p->pieces[i];
         sqlite3_reset(s);
-        sqlite3_bind_text(s, 1, p->id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 1, p->id, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 2, (int)i);
-        sqlite3_bind_text(s, 3, pc->center, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(s, 4, pc->model, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 3, pc->center, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, pc->model, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 5, pc->cards);
         sqlite3_bind_double(s, 6, pc->price);
         sqlite3_bind_double(s, 7, pc->rtt_ms);
         sqlite3_bind_double(s, 8, pc->list_total);
         sqlite3_bind_double(s, 9, pc->subsidy);
         sqlite3_bind_double(s, 10, pc->effective_total);
-        sqlite3_bind_text(s, 11, pc->region, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 11, pc->region, -1, SQLITE_STATIC);
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE) {
             sqlite3_finalize(s);
@@ -1800,7 +1829,7 @@ static int pieces_load(struct store *st, struct placement_row *p)
                      &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, p->id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, p->id, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct piece_row *pc = grow((void **)&p->pieces, &p->npieces, &cap, sizeof(*pc));
         if (!pc) {
@@ -1830,9 +1859,9 @@ static int placement_query_one(struct store *st, const char *where, const char *
     int r = prep(st, sql, &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, a, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
     if (b)
-        sqlite3_bind_text(s, 2, b, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
     memset(ret, 0, sizeof(*ret));
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
@@ -1922,7 +1951,7 @@ int store_placement_set_money(struct store *st, const char *id, double subsidy, 
                  &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 2, subsidy);
     r = run(s);
     if (r < 0)
@@ -1933,7 +1962,7 @@ int store_placement_set_money(struct store *st, const char *id, double subsidy, 
              &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 2, subsidy);
     sqlite3_bind_double(s, 3, refunded);
     r = run(s);
@@ -1956,9 +1985,9 @@ int store_placement_transition(struct store *st, const char *id, const char *fro
                  &s);
     if (r < 0)
         return r;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, from, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, to, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, to, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 4, now);
     sqlite3_bind_int64(s, 5, st->seq);
     st->placement_changes++;
