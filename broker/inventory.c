@@ -342,9 +342,7 @@ int inventory_epoch(struct inventory *inv, int64_t now, int64_t *ret)
     if (!inv->loaded)
         return -ESTALE;
     if (inv->epoch == 0) {
-        cJSON *doc = route_base_to_json(&inv->base);
-        char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
-        cJSON_Delete(doc);
+        char *text = route_base_json(&inv->base);
         if (!text)
             return -ENOMEM;
         int r = store_epoch_insert(inv->st, now, text, &inv->epoch);

@@ -2,12 +2,16 @@
  * routebase — request-independent routing inputs, per-origin inputs from them,
  * and their exact JSON form (see routebase.h). The JSON is compact: each
  * region, latency entry, center and pool is an array whose positions are
- * listed next to the writer below. cJSON prints doubles with enough digits to
- * read back the same value, so a base read back routes exactly as it did.
+ * listed next to the writer below. Doubles are written with 17 significant
+ * digits, which read back as the same value, so a base read back routes
+ * exactly as it did.
  */
 #include "routebase.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,6 +183,8 @@ int route_base_input(const struct route_base *b, const char *origin, int64_t now
 /* ---- JSON ---- */
 
 /*
+ * Written as text directly (a cJSON tree of a large inventory costs many times
+ * the text):
  * {"version":1,
  *  "regions": [[id, lat, lon], …],
  *  "latency": [[region index a, region index b, rtt_ms, source], …],
@@ -188,96 +194,164 @@ int route_base_input(const struct route_base *b, const char *origin, int64_t now
  */
 #define BASE_VERSION 1
 
-static cJSON *num(double v)
+/* A growing text buffer; on allocation failure it stops growing and says so at the end. */
+struct out {
+    char *buf;
+    size_t len, cap;
+    bool oom;
+};
+
+static void put(struct out *o, const char *s, size_t n)
 {
-    return cJSON_CreateNumber(v);
+    if (o->oom)
+        return;
+    if (o->len + n + 1 > o->cap) {
+        size_t cap = o->cap ? o->cap : 4096;
+        while (cap < o->len + n + 1)
+            cap *= 2;
+        char *b = realloc(o->buf, cap);
+        if (!b) {
+            o->oom = true;
+            return;
+        }
+        o->buf = b;
+        o->cap = cap;
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+    o->buf[o->len] = '\0';
 }
 
-static cJSON *region_json(const struct base_region *r)
+static void put_s(struct out *o, const char *s)
 {
-    cJSON *a = cJSON_CreateArray();
-    cJSON_AddItemToArray(a, cJSON_CreateString(r->id));
-    cJSON_AddItemToArray(a, num(r->lat));
-    cJSON_AddItemToArray(a, num(r->lon));
-    return a;
+    put(o, s, strlen(s));
 }
 
-static cJSON *latency_json(const struct base_latency *l)
+/* A number that reads back as the same double (17 significant digits). */
+static void put_num(struct out *o, double v)
 {
-    cJSON *a = cJSON_CreateArray();
-    cJSON_AddItemToArray(a, num((double)l->a));
-    cJSON_AddItemToArray(a, num((double)l->b));
-    cJSON_AddItemToArray(a, num(l->rtt_ms));
-    cJSON_AddItemToArray(a, cJSON_CreateString(rtt_source_name(l->source)));
-    return a;
+    char b[40];
+    if (!isfinite(v)) {
+        put_s(o, "null"); /* not a routing input; the reader refuses the epoch */
+        return;
+    }
+    int n = snprintf(b, sizeof(b), "%.17g", v);
+    put(o, b, (size_t)n);
 }
 
-static cJSON *center_json(const struct route_base *b, size_t i)
+static void put_str(struct out *o, const char *s)
 {
-    const struct route_center *c = &b->centers[i];
-    cJSON *a = cJSON_CreateArray();
-    cJSON_AddItemToArray(a, cJSON_CreateString(c->id));
-    cJSON_AddItemToArray(a, cJSON_CreateString(c->region));
-    cJSON_AddItemToArray(a, num((double)b->center_region[i]));
-    cJSON_AddItemToArray(a, cJSON_CreateString(center_status_name(c->status)));
-    cJSON *labels = cJSON_CreateObject();
-    for (size_t k = 0; k < c->nlabels; k++)
-        cJSON_AddStringToObject(labels, c->labels[k].key, c->labels[k].value);
-    cJSON_AddItemToArray(a, labels);
-    cJSON_AddItemToArray(a, num((double)b->staleness_ms[i]));
-    return a;
+    put_s(o, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char b[8];
+        if (*p == '"' || *p == '\\') {
+            b[0] = '\\';
+            b[1] = (char)*p;
+            put(o, b, 2);
+        } else if (*p < 0x20) {
+            snprintf(b, sizeof(b), "\\u%04x", *p);
+            put(o, b, 6);
+        } else {
+            put(o, (const char *)p, 1);
+        }
+    }
+    put_s(o, "\"");
 }
 
-static cJSON *pool_json(const struct route_base *b, size_t i)
+static void put_sep(struct out *o, size_t i)
 {
-    const struct route_pool *p = &b->pools[i];
-    cJSON *a = cJSON_CreateArray();
-    cJSON_AddItemToArray(a, num((double)p->center));
-    cJSON_AddItemToArray(a, cJSON_CreateString(p->model));
-    cJSON_AddItemToArray(a, cJSON_CreateBool(p->domestic));
-    cJSON_AddItemToArray(a, num(p->memory_gib));
-    cJSON *t = cJSON_CreateArray();
-    for (int k = 0; k < PREC_COUNT; k++)
-        cJSON_AddItemToArray(t, num(p->tflops[k]));
-    cJSON_AddItemToArray(a, t);
-    cJSON_AddItemToArray(a, num((double)p->total));
-    cJSON_AddItemToArray(a, num((double)p->free));
-    cJSON_AddItemToArray(a, num((double)p->largest_block));
-    cJSON_AddItemToArray(a, num(p->price));
-    cJSON_AddItemToArray(a, num(b->list_price[i]));
-    cJSON_AddItemToArray(a, cJSON_CreateString(b->currency[i] ? b->currency[i] : ""));
-    cJSON_AddItemToArray(a, num((double)b->observed_at[i]));
-    return a;
+    if (i > 0)
+        put_s(o, ",");
 }
 
-cJSON *route_base_to_json(const struct route_base *b)
+char *route_base_json(const struct route_base *b)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    cJSON_AddNumberToObject(o, "version", BASE_VERSION);
-    cJSON *regions = cJSON_AddArrayToObject(o, "regions");
-    for (size_t i = 0; regions && i < b->nregions; i++)
-        cJSON_AddItemToArray(regions, region_json(&b->regions[i]));
-    cJSON *latency = cJSON_AddArrayToObject(o, "latency");
-    for (size_t i = 0; latency && i < b->nlatency; i++)
-        cJSON_AddItemToArray(latency, latency_json(&b->latency[i]));
-    cJSON *centers = cJSON_AddArrayToObject(o, "centers");
-    for (size_t i = 0; centers && i < b->ncenters; i++)
-        cJSON_AddItemToArray(centers, center_json(b, i));
-    cJSON *pools = cJSON_AddArrayToObject(o, "pools");
-    for (size_t i = 0; pools && i < b->npools; i++)
-        cJSON_AddItemToArray(pools, pool_json(b, i));
-    /* cJSON drops what it cannot allocate: count what arrived. */
-    if (!regions || !latency || !centers || !pools ||
-        (size_t)cJSON_GetArraySize(regions) != b->nregions ||
-        (size_t)cJSON_GetArraySize(latency) != b->nlatency ||
-        (size_t)cJSON_GetArraySize(centers) != b->ncenters ||
-        (size_t)cJSON_GetArraySize(pools) != b->npools) {
-        cJSON_Delete(o);
+    struct out o = {0};
+    put_s(&o, "{\"version\":1,\"regions\":[");
+    for (size_t i = 0; i < b->nregions; i++) {
+        put_sep(&o, i);
+        put_s(&o, "[");
+        put_str(&o, b->regions[i].id);
+        put_s(&o, ",");
+        put_num(&o, b->regions[i].lat);
+        put_s(&o, ",");
+        put_num(&o, b->regions[i].lon);
+        put_s(&o, "]");
+    }
+    put_s(&o, "],\"latency\":[");
+    for (size_t i = 0; i < b->nlatency; i++) {
+        const struct base_latency *l = &b->latency[i];
+        put_sep(&o, i);
+        put_s(&o, "[");
+        put_num(&o, (double)l->a);
+        put_s(&o, ",");
+        put_num(&o, (double)l->b);
+        put_s(&o, ",");
+        put_num(&o, l->rtt_ms);
+        put_s(&o, ",");
+        put_str(&o, rtt_source_name(l->source));
+        put_s(&o, "]");
+    }
+    put_s(&o, "],\"centers\":[");
+    for (size_t i = 0; i < b->ncenters; i++) {
+        const struct route_center *c = &b->centers[i];
+        put_sep(&o, i);
+        put_s(&o, "[");
+        put_str(&o, c->id);
+        put_s(&o, ",");
+        put_str(&o, c->region);
+        put_s(&o, ",");
+        put_num(&o, (double)b->center_region[i]);
+        put_s(&o, ",");
+        put_str(&o, center_status_name(c->status));
+        put_s(&o, ",{");
+        for (size_t k = 0; k < c->nlabels; k++) {
+            put_sep(&o, k);
+            put_str(&o, c->labels[k].key);
+            put_s(&o, ":");
+            put_str(&o, c->labels[k].value);
+        }
+        put_s(&o, "},");
+        put_num(&o, (double)b->staleness_ms[i]);
+        put_s(&o, "]");
+    }
+    put_s(&o, "],\"pools\":[");
+    for (size_t i = 0; i < b->npools; i++) {
+        const struct route_pool *p = &b->pools[i];
+        put_sep(&o, i);
+        put_s(&o, "[");
+        put_num(&o, (double)p->center);
+        put_s(&o, ",");
+        put_str(&o, p->model);
+        put_s(&o, p->domestic ? ",true," : ",false,");
+        put_num(&o, p->memory_gib);
+        put_s(&o, ",[");
+        for (int k = 0; k < PREC_COUNT; k++) {
+            put_sep(&o, (size_t)k);
+            put_num(&o, p->tflops[k]);
+        }
+        put_s(&o, "],");
+        put_num(&o, (double)p->total);
+        put_s(&o, ",");
+        put_num(&o, (double)p->free);
+        put_s(&o, ",");
+        put_num(&o, (double)p->largest_block);
+        put_s(&o, ",");
+        put_num(&o, p->price);
+        put_s(&o, ",");
+        put_num(&o, b->list_price[i]);
+        put_s(&o, ",");
+        put_str(&o, b->currency[i] ? b->currency[i] : "");
+        put_s(&o, ",");
+        put_num(&o, (double)b->observed_at[i]);
+        put_s(&o, "]");
+    }
+    put_s(&o, "]}");
+    if (o.oom) {
+        free(o.buf);
         return NULL;
     }
-    return o;
+    return o.buf;
 }
 
 /* Reading: a cursor over one array's items, failing soft on any mismatch. */

@@ -94,11 +94,11 @@ int route_base_input(const struct route_base *b, const char *origin, int64_t now
                      const long *confirmed_unseen, struct route_input *ret);
 void route_input_free(struct route_input *in);
 
-/* The base as a JSON document that route_base_from_json reads back exactly; NULL on ENOMEM. */
-cJSON *route_base_to_json(const struct route_base *b);
+/* The base as JSON text (owned) that route_base_from_json reads back exactly; NULL on ENOMEM. */
+char *route_base_json(const struct route_base *b);
 
 /*
- * Reads a base written by route_base_to_json; takes ownership of doc (freed on
+ * Reads a base written by route_base_json (parsed with cJSON); takes ownership of doc (freed on
  * failure too). 0, -EINVAL (not such a document), -ENOMEM.
  */
 int route_base_from_json(cJSON *doc, struct route_base *ret);
