@@ -625,6 +625,15 @@ static int h2_on_stream_close(nghttp2_session *session, int32_t stream_id, uint3
     return 0;
 }
 
+/* A DATA frame leaves: a response is making progress, so the connection is not idle. */
+static int h2_on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
+    (void)session;
+    if (frame->hd.type == NGHTTP2_DATA)
+        h2_conn_touch(user_data);
+    return 0;
+}
+
 static int h2_callbacks_new(nghttp2_session_callbacks **ret)
 {
     nghttp2_session_callbacks *cbs;
@@ -638,6 +647,7 @@ static int h2_callbacks_new(nghttp2_session_callbacks **ret)
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, h2_on_data_chunk_recv);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, h2_on_frame_recv);
     nghttp2_session_callbacks_set_on_stream_close_callback(cbs, h2_on_stream_close);
+    nghttp2_session_callbacks_set_on_frame_send_callback(cbs, h2_on_frame_send);
     *ret = cbs;
     return 0;
 }
@@ -895,7 +905,14 @@ static void h2_conn_flush(struct h2_conn *conn)
             return;
         }
         conn->out_off += (size_t)n;
-        h2_conn_touch(conn);
+        /*
+         * Writing keeps a connection with no open stream alive (PING answers, the TLS
+         * handshake). With streams open only their DATA counts (h2_on_frame_send()): else a
+         * client that shuts its flow-control window and PINGs would keep its stuck streams, and
+         * their response bodies, forever.
+         */
+        if (conn->nstreams == 0)
+            h2_conn_touch(conn);
     }
     ev_io_stop(loop, &conn->wev);
     h2_conn_flushed(conn);
@@ -1085,8 +1102,7 @@ static void h2_conn_on_read(struct ev_loop *loop, ev_io *w, int revents)
         h2_conn_close(conn);
         return;
     }
-    /* Bytes alone do not keep a connection alive (slowloris): a complete request or
-       response progress does. */
+    /* Bytes read do not keep a connection alive (slowloris): see h2_conn_on_idle(). */
     if (conn->tls != NULL)
         h2_tls_input(conn, buf, (size_t)n);
     else
@@ -1102,7 +1118,8 @@ static void h2_conn_on_write(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 /*
- * Idle: nothing read for idle_timeout_s. With no open stream, GOAWAY and close; with open
+ * Idle: no complete request, no response DATA sent and, with no stream open, nothing written for
+ * idle_timeout_s (bytes read never count). With no open stream, GOAWAY and close; with open
  * streams (a stalled upload or a client not reading), one more period, then close anyway.
  * Connections not speaking HTTP/2 (silent, half a preface, the 426 linger) just close.
  */
@@ -1151,21 +1168,23 @@ static int h2_tls_conn_new(struct h2_conn *conn, SSL_CTX *ctx)
     return 0;
 }
 
-static int h2_conn_new(struct h2_server *server, int fd, const struct sockaddr_storage *ss)
+/*
+ * Allocates a connection of server with its nghttp2 session and our SETTINGS queued, and its TLS
+ * state when the server has a certificate; no socket, no watcher started, not linked in
+ * server->conns. Returns 0 and *ret_conn, or an nghttp2 error code.
+ */
+static int h2_conn_alloc(struct h2_server *server, struct h2_conn **ret_conn)
 {
     nghttp2_settings_entry iv[2];
     struct h2_conn *conn;
-    int one = 1;
     int rv;
 
     conn = calloc(1, sizeof(*conn));
     if (conn == NULL)
-        return -ENOMEM;
+        return NGHTTP2_ERR_NOMEM;
     conn->server = server;
-    conn->fd = -1; /* the caller keeps fd until we succeed */
+    conn->fd = -1;
     conn->mode = H2_MODE_SNIFF;
-    h2_format_peer(conn->peer, sizeof(conn->peer), ss);
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* fails on AF_UNIX: fine */
 
     rv = nghttp2_session_server_new(&conn->session, server->callbacks, conn);
     if (rv != 0)
@@ -1188,15 +1207,35 @@ static int h2_conn_new(struct h2_server *server, int fd, const struct sockaddr_s
             goto out;
         }
     }
+    ev_init(&conn->idle, h2_conn_on_idle);
+    conn->idle.repeat = server->limits.idle_timeout_s;
+    conn->idle.data = conn;
+    *ret_conn = conn;
+    return 0;
+out:
+    SSL_free(conn->tls);
+    nghttp2_session_del(conn->session);
+    free(conn);
+    return rv;
+}
+
+static int h2_conn_new(struct h2_server *server, int fd, const struct sockaddr_storage *ss)
+{
+    struct h2_conn *conn;
+    int one = 1;
+    int rv;
+
+    rv = h2_conn_alloc(server, &conn);
+    if (rv != 0)
+        return h2_errno(rv); /* the caller keeps fd */
+    h2_format_peer(conn->peer, sizeof(conn->peer), ss);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* fails on AF_UNIX: fine */
 
     conn->fd = fd;
     ev_io_init(&conn->rev, h2_conn_on_read, fd, EV_READ);
     conn->rev.data = conn;
     ev_io_init(&conn->wev, h2_conn_on_write, fd, EV_WRITE);
     conn->wev.data = conn;
-    ev_init(&conn->idle, h2_conn_on_idle);
-    conn->idle.repeat = server->limits.idle_timeout_s;
-    conn->idle.data = conn;
 
     conn->next = server->conns;
     if (server->conns != NULL)
@@ -1206,11 +1245,6 @@ static int h2_conn_new(struct h2_server *server, int fd, const struct sockaddr_s
     ev_io_start(server->loop, &conn->rev);
     ev_timer_again(server->loop, &conn->idle);
     return 0;
-out:
-    SSL_free(conn->tls);
-    nghttp2_session_del(conn->session);
-    free(conn);
-    return h2_errno(rv);
 }
 
 /* ---- server ----------------------------------------------------------------------------- */
@@ -1483,6 +1517,54 @@ free_ctx:
     return rv;
 }
 
+/*
+ * Allocates a server with the defaults filled into its limits, its nghttp2 callbacks and its
+ * watchers initialized but none started; no listener (listen_fd -1) and no TLS context.
+ * Returns 0 and *ret_server, or an nghttp2 error code.
+ */
+static int h2_server_alloc(struct ev_loop *loop, const struct h2_limits *limits,
+                           h2_handler_fn *handler, void *userdata, struct h2_server **ret_server)
+{
+    struct h2_server *server;
+    int rv;
+
+    server = calloc(1, sizeof(*server));
+    if (server == NULL)
+        return NGHTTP2_ERR_NOMEM;
+    rv = h2_callbacks_new(&server->callbacks);
+    if (rv != 0) {
+        free(server);
+        return rv;
+    }
+    server->loop = loop;
+    server->listen_fd = -1;
+    server->handler = handler;
+    server->userdata = userdata;
+    if (limits != NULL)
+        server->limits = *limits;
+    if (server->limits.max_body == 0)
+        server->limits.max_body = H2_DEFAULT_MAX_BODY;
+    if (server->limits.max_body > SIZE_MAX / 2)
+        server->limits.max_body = SIZE_MAX / 2;
+    if (server->limits.max_header_bytes == 0)
+        server->limits.max_header_bytes = H2_DEFAULT_MAX_HEADER_BYTES;
+    if (server->limits.max_streams == 0)
+        server->limits.max_streams = H2_DEFAULT_MAX_STREAMS;
+    if (server->limits.max_connections == 0)
+        server->limits.max_connections = H2_DEFAULT_MAX_CONNECTIONS;
+    if (!(server->limits.idle_timeout_s > 0.))
+        server->limits.idle_timeout_s = H2_DEFAULT_IDLE_S;
+
+    ev_init(&server->accept_pause, h2_server_on_accept_pause);
+    server->accept_pause.data = server;
+    ev_prepare_init(&server->reaper, h2_server_on_reap);
+    server->reaper.data = server;
+    ev_init(&server->shutdown_timer, h2_server_on_shutdown_timer);
+    server->shutdown_timer.data = server;
+    *ret_server = server;
+    return 0;
+}
+
 /* On failure listen_fd stays the caller's: h2 owns it only once this returns 0. */
 int h2_server_new(struct ev_loop *loop, int listen_fd, const struct h2_limits *limits,
                   h2_handler_fn *handler, void *userdata, struct h2_server **ret_server)
@@ -1515,46 +1597,16 @@ int h2_server_new_tls(struct ev_loop *loop, int listen_fd, const struct h2_limit
             return rv;
     }
 
-    server = calloc(1, sizeof(*server));
-    if (server == NULL) {
-        SSL_CTX_free(tls_ctx);
-        return h2_fail(errbuf, errlen, -ENOMEM, "h2: out of memory");
-    }
-    rv = h2_callbacks_new(&server->callbacks);
+    rv = h2_server_alloc(loop, limits, handler, userdata, &server);
     if (rv != 0) {
         SSL_CTX_free(tls_ctx);
-        free(server);
         return h2_fail(errbuf, errlen, h2_errno(rv), "h2: cannot set up nghttp2: %s",
                        nghttp2_strerror(rv));
     }
     server->tls_ctx = tls_ctx;
-    server->loop = loop;
     server->listen_fd = listen_fd;
-    server->handler = handler;
-    server->userdata = userdata;
-    if (limits != NULL)
-        server->limits = *limits;
-    if (server->limits.max_body == 0)
-        server->limits.max_body = H2_DEFAULT_MAX_BODY;
-    if (server->limits.max_body > SIZE_MAX / 2)
-        server->limits.max_body = SIZE_MAX / 2;
-    if (server->limits.max_header_bytes == 0)
-        server->limits.max_header_bytes = H2_DEFAULT_MAX_HEADER_BYTES;
-    if (server->limits.max_streams == 0)
-        server->limits.max_streams = H2_DEFAULT_MAX_STREAMS;
-    if (server->limits.max_connections == 0)
-        server->limits.max_connections = H2_DEFAULT_MAX_CONNECTIONS;
-    if (!(server->limits.idle_timeout_s > 0.))
-        server->limits.idle_timeout_s = H2_DEFAULT_IDLE_S;
-
     ev_io_init(&server->accept_w, h2_server_on_accept, listen_fd, EV_READ);
     server->accept_w.data = server;
-    ev_init(&server->accept_pause, h2_server_on_accept_pause);
-    server->accept_pause.data = server;
-    ev_prepare_init(&server->reaper, h2_server_on_reap);
-    server->reaper.data = server;
-    ev_init(&server->shutdown_timer, h2_server_on_shutdown_timer);
-    server->shutdown_timer.data = server;
     ev_io_start(loop, &server->accept_w);
     *ret_server = server;
     return 0;
@@ -1624,4 +1676,77 @@ void h2_server_set_log(struct h2_server *server, h2_log_fn *log, void *userdata)
 unsigned h2_server_connections(const struct h2_server *server)
 {
     return server != NULL ? server->nconns : 0;
+}
+
+/* ---- in-memory connections (tests and fuzzing) ------------------------------------------ */
+
+#define H2_MEM_MAX_OUT (4u << 20) /* bytes serialized per h2_mem_feed() call, at most */
+
+struct h2_mem {
+    struct h2_server *server; /* owned; no listener, no TLS */
+    struct h2_conn *conn;     /* owned; fd -1, its I/O watchers never started */
+};
+
+int h2_mem_new(struct ev_loop *loop, const struct h2_limits *limits, h2_handler_fn *handler,
+               void *userdata, struct h2_mem **ret_mem)
+{
+    struct h2_mem *mem;
+    int rv;
+
+    if (loop == NULL || handler == NULL || ret_mem == NULL)
+        return -EINVAL;
+    mem = calloc(1, sizeof(*mem));
+    if (mem == NULL)
+        return -ENOMEM;
+    rv = h2_server_alloc(loop, limits, handler, userdata, &mem->server);
+    if (rv == 0)
+        rv = h2_conn_alloc(mem->server, &mem->conn);
+    if (rv != 0) {
+        h2_mem_free(mem);
+        return h2_errno(rv);
+    }
+    snprintf(mem->conn->peer, sizeof(mem->conn->peer), "memory");
+    *ret_mem = mem;
+    return 0;
+}
+
+int h2_mem_feed(struct h2_mem *mem, const uint8_t *data, size_t len, const uint8_t **ret_out,
+                size_t *ret_len)
+{
+    struct h2_conn *conn = mem->conn;
+    size_t before;
+
+    conn->out_off = 0;
+    conn->out_len = 0;
+    if (!conn->closing && len > 0)
+        h2_conn_input(conn, data, len);
+    /* What h2_conn_flush() does, with memory for the socket. */
+    while (!conn->closing && conn->out_len < H2_MEM_MAX_OUT) {
+        before = conn->out_len;
+        if (h2_conn_fill(conn) < 0)
+            h2_conn_close(conn);
+        if (conn->out_len == before)
+            break;
+    }
+    /* What h2_conn_flushed() decides once the output is written. */
+    if (conn->close_after_flush || conn->mode == H2_MODE_H1 ||
+        (conn->mode == H2_MODE_H2 && !nghttp2_session_want_read(conn->session) &&
+         !nghttp2_session_want_write(conn->session)))
+        h2_conn_close(conn);
+    *ret_out = conn->out;
+    *ret_len = conn->out_len;
+    return conn->closing ? -ECONNRESET : 0;
+}
+
+void h2_mem_free(struct h2_mem *mem)
+{
+    if (mem == NULL)
+        return;
+    if (mem->conn != NULL)
+        h2_conn_free(mem->conn); /* never linked in server->conns */
+    if (mem->server != NULL) {
+        mem->server->reap = NULL; /* it may name the connection just freed */
+        h2_server_free(mem->server);
+    }
+    free(mem);
 }

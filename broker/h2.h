@@ -118,4 +118,28 @@ void h2_server_set_log(struct h2_server *server, h2_log_fn *log, void *userdata)
 /* Number of open connections (for metrics and tests). */
 unsigned h2_server_connections(const struct h2_server *server);
 
+/*
+ * In-memory connections, for tests and fuzzing: one server-side connection with the real nghttp2
+ * session, callbacks, limits and handler, but no socket, no listener and no TLS. h2_mem_feed()
+ * takes the bytes a client would send, exactly as a read from the socket would deliver them
+ * (preface sniffing and the HTTP/1.x 426 included), calls the handler for every request they
+ * complete, and returns what the connection would write next (serialized with
+ * nghttp2_session_mem_send, at most a few MiB per call). The loop is only used to arm the idle
+ * timer, which never runs unless the caller runs the loop; a loop made with ev_loop_new() that
+ * the caller never runs is fine.
+ *
+ * h2_mem_new returns 0 and *ret_mem, or -EINVAL or -ENOMEM. h2_mem_feed returns 0 while the
+ * connection stays open, -ECONNRESET once brokerd would close it (a GOAWAY sent, a protocol
+ * error, the 426, out of memory); further input is then ignored. *ret_out / *ret_len point into
+ * the connection and stay valid until the next h2_mem_feed() or h2_mem_free(). h2_mem_free(NULL)
+ * is a no-op.
+ */
+struct h2_mem;
+
+int h2_mem_new(struct ev_loop *loop, const struct h2_limits *limits, h2_handler_fn *handler,
+               void *userdata, struct h2_mem **ret_mem);
+int h2_mem_feed(struct h2_mem *mem, const uint8_t *data, size_t len, const uint8_t **ret_out,
+                size_t *ret_len);
+void h2_mem_free(struct h2_mem *mem);
+
 #endif
