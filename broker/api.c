@@ -331,6 +331,26 @@ static char *render(struct api_reply *reply, size_t *len, const char **ctype)
     return out;
 }
 
+int api_batch_begin(void *userdata)
+{
+    struct api *api = userdata;
+    return store_group_begin(api->st);
+}
+
+int api_batch_end(void *userdata)
+{
+    struct api *api = userdata;
+    if (!store_in_group(api->st))
+        return 0;
+    int r = store_group_end(api->st);
+    if (r < 0) {
+        /* Holds counted in memory were not stored, and neither was any change. */
+        inventory_invalidate(api->inv);
+        log_error("group commit failed: %s; the group's writes are answered 503", strerror(-r));
+    }
+    return r;
+}
+
 void api_handle(void *userdata, const struct http_request *req, struct http_response *resp)
 {
     struct api *api = userdata;

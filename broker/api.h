@@ -65,6 +65,16 @@ typedef void api_handler_fn(struct api *api, const struct api_call *call, struct
 /* The h2 handler: authenticates, routes, calls the handler, writes the response. */
 void api_handle(void *userdata, const struct http_request *req, struct http_response *resp);
 
+/*
+ * Group commit of the requests one read of a connection completed: begin
+ * opens one transaction that every handler's writes join (store_group_begin),
+ * end commits it, synced, before any of their answers is sent. When the end
+ * fails, nothing of the group is stored: the inventory's counts are reloaded
+ * and h2 answers every write of the group 503 instead.
+ */
+int api_batch_begin(void *userdata);
+int api_batch_end(void *userdata);
+
 /* Logs and counts an answer the HTTP/2 transport gave by itself (h2_log_fn). */
 void api_log_transport(void *userdata, int32_t stream_id, const char *peer, const char *method,
                        const char *path, int status, size_t body_len);

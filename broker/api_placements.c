@@ -402,7 +402,8 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
      * holds nothing is written without waiting for the disk: a crash may lose
      * the last such records, never a hold; the next hold's sync carries them.
      */
-    if (!hold)
+    bool nosync = !hold && !store_in_group(api->st); /* a group commit syncs at its end */
+    if (nosync)
         store_set_fsync(api->st, false);
     r = store_begin(api->st);
     if (r == 0)
@@ -413,7 +414,7 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
         r = store_commit(api->st);
     else
         store_rollback(api->st);
-    if (!hold)
+    if (nosync)
         store_set_fsync(api->st, true);
     if (r < 0) {
         api_errno(reply, r, "recording the decision");

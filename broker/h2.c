@@ -148,9 +148,12 @@ struct h2_server {
     bool final_goaway; /* shutdown grace over, final GOAWAY submitted */
     bool done_pending;
     void (*done)(void *);
-    void *done_userdata; /* borrowed */
-    h2_log_fn *log;      /* told of answers h2 gives itself (413, 431, 400, 503), or NULL */
-    void *log_userdata;  /* borrowed */
+    void *done_userdata;      /* borrowed */
+    h2_log_fn *log;           /* told of answers h2 gives itself (413, 431, 400, 503), or NULL */
+    void *log_userdata;       /* borrowed */
+    h2_batch_fn *batch_begin; /* group commit around the requests of one read, or NULL */
+    h2_batch_fn *batch_end;
+    void *batch_userdata; /* borrowed */
 };
 
 static const char h2_problem_400[] =
@@ -168,6 +171,9 @@ static const char h2_problem_500[] =
 static const char h2_problem_503[] =
     "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,"
     "\"detail\":\"the server is short of resources, retry later\"}";
+static const char h2_problem_not_stored[] =
+    "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,"
+    "\"detail\":\"the change could not be stored, so nothing was done; retry later\"}";
 static const char h2_problem_426[] =
     "{\"type\":\"about:blank\",\"title\":\"Upgrade Required\",\"status\":426,"
     "\"detail\":\"this server speaks HTTP/2 only (cleartext, prior knowledge); "
@@ -370,22 +376,25 @@ static int h2_stream_respond_error(struct h2_stream *stream, int status)
 /* The request is complete: answer the owed error or ask the handler. */
 static void h2_conn_touch(struct h2_conn *conn);
 
-static int h2_stream_complete(struct h2_stream *stream)
+/*
+ * Runs a completed request: 1 with the handler's answer in *resp (to submit),
+ * 0 when there is nothing to submit (answered already, or by h2 itself), or
+ * nonzero < 0 when an answer could not be queued.
+ */
+static int h2_stream_run(struct h2_stream *stream, struct http_response *resp)
 {
     struct h2_conn *conn = stream->conn;
     struct h2_server *server = conn->server;
     struct http_request req;
-    struct http_response resp;
 
     h2_conn_touch(conn); /* a whole request arrived: the connection is doing work */
-    int status;
 
     if (stream->responded)
         return 0;
     if (stream->error_status != 0)
-        return h2_stream_respond_error(stream, stream->error_status);
+        return h2_stream_respond_error(stream, stream->error_status) != 0 ? -1 : 0;
     if (stream->method == NULL || stream->path == NULL)
-        return h2_stream_respond_error(stream, 400);
+        return h2_stream_respond_error(stream, 400) != 0 ? -1 : 0;
 
     memset(&req, 0, sizeof(req));
     req.stream_id = stream->id;
@@ -403,14 +412,80 @@ static int h2_stream_complete(struct h2_stream *stream)
     req.body_len = stream->body_len;
     req.peer = conn->peer;
 
-    memset(&resp, 0, sizeof(resp));
-    server->handler(server->userdata, &req, &resp);
+    memset(resp, 0, sizeof(*resp));
+    server->handler(server->userdata, &req, resp);
+    if (resp->status < 200 || resp->status > 599)
+        resp->status = 500;
+    return 1;
+}
 
-    status = resp.status;
-    if (status < 200 || status > 599)
-        status = 500;
-    return h2_stream_submit(stream, status, resp.content_type, resp.body, resp.body, resp.body_len,
-                            resp.extra_name, resp.extra_value);
+static int h2_stream_answer(struct h2_stream *stream, struct http_response *resp)
+{
+    return h2_stream_submit(stream, resp->status, resp->content_type, resp->body, resp->body,
+                            resp->body_len, resp->extra_name, resp->extra_value);
+}
+
+static int h2_stream_complete(struct h2_stream *stream)
+{
+    struct http_response resp;
+    int r = h2_stream_run(stream, &resp);
+    return r == 1 ? h2_stream_answer(stream, &resp) : r;
+}
+
+/* Whether a request may change state (anything but GET and HEAD). */
+static bool h2_stream_writes(const struct h2_stream *stream)
+{
+    return strcmp(stream->method, "GET") != 0 && strcmp(stream->method, "HEAD") != 0;
+}
+
+/* A write of a group whose commit failed: its answer is dropped for a 503. */
+static int h2_stream_not_stored(struct h2_stream *stream, struct http_response *resp)
+{
+    struct h2_server *server = stream->conn->server;
+    free(resp->body);
+    size_t len = strlen(h2_problem_not_stored);
+    if (server->log)
+        server->log(server->log_userdata, stream->id, stream->conn->peer, stream->method,
+                    stream->path, 503, len);
+    return h2_stream_submit(stream, 503, h2_problem_type, h2_problem_not_stored, NULL, len, NULL,
+                            NULL);
+}
+
+/*
+ * Answers the requests one input completed as a group: the server's batch
+ * hooks wrap the handler calls (one transaction, one sync), and the answers
+ * are queued only after the end hook, as they are, or for the writes 503 when
+ * it failed. Nothing queued is sent before this returns.
+ */
+static int h2_conn_answer_group(struct h2_conn *conn, struct http_response *resps)
+{
+    struct h2_server *server = conn->server;
+    int r = 0;
+    for (size_t i = 0; i < conn->nready; i++) {
+        struct h2_stream *stream =
+            nghttp2_session_get_stream_user_data(conn->session, conn->ready[i]);
+        int k = stream != NULL && r == 0 ? h2_stream_run(stream, &resps[i]) : 0;
+        if (k < 0)
+            r = k;
+        if (k != 1)
+            resps[i].status = 0; /* nothing to queue */
+    }
+    bool stored = server->batch_end(server->batch_userdata) == 0;
+    for (size_t i = 0; i < conn->nready; i++) {
+        if (resps[i].status == 0)
+            continue;
+        struct h2_stream *stream =
+            nghttp2_session_get_stream_user_data(conn->session, conn->ready[i]);
+        if (r != 0 || stream == NULL) {
+            free(resps[i].body);
+            continue;
+        }
+        if (!stored && h2_stream_writes(stream))
+            r = h2_stream_not_stored(stream, &resps[i]);
+        else
+            r = h2_stream_answer(stream, &resps[i]);
+    }
+    return r;
 }
 
 /* Parses a content-length value; returns false when it is not a plain decimal number. */
@@ -926,6 +1001,22 @@ static int h2_conn_recv(struct h2_conn *conn, const uint8_t *data, size_t len)
     if (len == 0)
         return 0;
     n = nghttp2_session_mem_recv(conn->session, data, len);
+    struct h2_server *server = conn->server;
+    struct http_response *resps = NULL;
+    if (n >= 0 && conn->nready > 1 && server->batch_begin != NULL &&
+        (resps = calloc(conn->nready, sizeof(*resps))) != NULL &&
+        server->batch_begin(server->batch_userdata) == 0) {
+        int r = h2_conn_answer_group(conn, resps);
+        free(resps);
+        conn->nready = 0;
+        if (r != 0) {
+            nghttp2_session_terminate_session(conn->session, NGHTTP2_INTERNAL_ERROR);
+            conn->close_after_flush = true;
+            return -EIO;
+        }
+        return 0;
+    }
+    free(resps);
     if (n >= 0) {
         /* Answer the requests this input completed (their streams may be gone: reset). */
         for (size_t i = 0; i < conn->nready; i++) {
@@ -1673,6 +1764,14 @@ void h2_server_set_log(struct h2_server *server, h2_log_fn *log, void *userdata)
     server->log_userdata = userdata;
 }
 
+void h2_server_set_batch(struct h2_server *server, h2_batch_fn *begin, h2_batch_fn *end,
+                         void *userdata)
+{
+    server->batch_begin = begin && end ? begin : NULL;
+    server->batch_end = begin && end ? end : NULL;
+    server->batch_userdata = userdata;
+}
+
 unsigned h2_server_connections(const struct h2_server *server)
 {
     return server != NULL ? server->nconns : 0;
@@ -1708,6 +1807,11 @@ int h2_mem_new(struct ev_loop *loop, const struct h2_limits *limits, h2_handler_
     snprintf(mem->conn->peer, sizeof(mem->conn->peer), "memory");
     *ret_mem = mem;
     return 0;
+}
+
+void h2_mem_set_batch(struct h2_mem *mem, h2_batch_fn *begin, h2_batch_fn *end, void *userdata)
+{
+    h2_server_set_batch(mem->server, begin, end, userdata);
 }
 
 int h2_mem_feed(struct h2_mem *mem, const uint8_t *data, size_t len, const uint8_t **ret_out,

@@ -115,6 +115,17 @@ typedef void h2_log_fn(void *userdata, int32_t stream_id, const char *peer, cons
 
 void h2_server_set_log(struct h2_server *server, h2_log_fn *log, void *userdata);
 
+/*
+ * Group commit: when one read of a connection completes two or more requests,
+ * begin is called before their handlers and end after them, before any of
+ * their answers is queued. begin failing (nonzero) means no group: each
+ * request is answered as it is handled. end failing means nothing the group
+ * did was kept: its writes (methods other than GET and HEAD) are answered 503.
+ */
+typedef int h2_batch_fn(void *userdata);
+void h2_server_set_batch(struct h2_server *server, h2_batch_fn *begin, h2_batch_fn *end,
+                         void *userdata);
+
 /* Number of open connections (for metrics and tests). */
 unsigned h2_server_connections(const struct h2_server *server);
 
@@ -141,5 +152,7 @@ int h2_mem_new(struct ev_loop *loop, const struct h2_limits *limits, h2_handler_
 int h2_mem_feed(struct h2_mem *mem, const uint8_t *data, size_t len, const uint8_t **ret_out,
                 size_t *ret_len);
 void h2_mem_free(struct h2_mem *mem);
+/* h2_server_set_batch for the in-memory connection's server. */
+void h2_mem_set_batch(struct h2_mem *mem, h2_batch_fn *begin, h2_batch_fn *end, void *userdata);
 
 #endif

@@ -130,6 +130,7 @@ int main(int argc, char **argv)
         goto out;
     }
     h2_server_set_log(d.server, api_log_transport, &api);
+    h2_server_set_batch(d.server, api_batch_begin, api_batch_end, &api);
     if ((r = fetch_new(d.loop, &fetcher)) < 0 ||
         (r = feeds_new(d.loop, d.st, &inv, &cfg, fetcher,
                        &(struct feeds_limits){.first_delay_s = cfg.feed_first_poll_spread_s},

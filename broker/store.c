@@ -19,6 +19,10 @@
 struct store {
     sqlite3 *db;                /* owned */
     sqlite3_stmt *rollback;     /* owned; prepared at open, so that undoing needs no memory */
+    sqlite3_stmt *sp_begin;     /* owned; SAVEPOINT of a transaction inside a group */
+    sqlite3_stmt *sp_undo;      /* owned; ROLLBACK TO it */
+    sqlite3_stmt *sp_release;   /* owned; RELEASE it */
+    bool group;                 /* a group commit is open (store_group_begin) */
     int64_t seq;                /* the last decision seq handed out */
     uint64_t placement_changes; /* transitions and expiries so far */
 };
@@ -237,6 +241,12 @@ int store_open(const char *path, struct store **ret, char *errbuf, size_t errlen
     }
     if (r == 0)
         r = prep(st, "ROLLBACK", &st->rollback);
+    if (r == 0)
+        r = prep(st, "SAVEPOINT tx", &st->sp_begin);
+    if (r == 0)
+        r = prep(st, "ROLLBACK TO tx", &st->sp_undo);
+    if (r == 0)
+        r = prep(st, "RELEASE tx", &st->sp_release);
     if (r < 0) {
         if (errlen && !errbuf[0])
             snprintf(errbuf, errlen, "opening database %s: %s", path, sqlite3_errmsg(st->db));
@@ -252,12 +262,58 @@ void store_close(struct store *st)
     if (!st)
         return;
     sqlite3_finalize(st->rollback);
+    sqlite3_finalize(st->sp_begin);
+    sqlite3_finalize(st->sp_undo);
+    sqlite3_finalize(st->sp_release);
     sqlite3_close(st->db);
     free(st);
 }
 
+/* Steps a prepared statement that returns no rows and resets it. */
+static int step_reset(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : errno_of(rc) ? errno_of(rc) : -EIO;
+}
+
+int store_group_begin(struct store *st)
+{
+    if (st->group || !sqlite3_get_autocommit(st->db))
+        return -EBUSY;
+    int r = errno_of(sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL));
+    if (r < 0) {
+        store_rollback(st);
+        return r;
+    }
+    st->group = true;
+    return 0;
+}
+
+int store_group_end(struct store *st)
+{
+    if (!st->group)
+        return 0;
+    st->group = false;
+    int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        store_rollback(st);
+    return errno_of(rc);
+}
+
+bool store_in_group(const struct store *st)
+{
+    return st->group;
+}
+
 int store_begin(struct store *st)
 {
+    if (st->group) {
+        int r = step_reset(st->sp_begin);
+        if (r < 0)
+            step_reset(st->sp_undo), step_reset(st->sp_release);
+        return r;
+    }
     bool nested = !sqlite3_get_autocommit(st->db); /* a bug of the caller's: leave it be */
     int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK && !nested)
@@ -267,6 +323,12 @@ int store_begin(struct store *st)
 
 int store_commit(struct store *st)
 {
+    if (st->group) {
+        int r = step_reset(st->sp_release);
+        if (r < 0)
+            store_rollback(st);
+        return r;
+    }
     int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         store_rollback(st);
@@ -293,7 +355,12 @@ int store_savepoint_end(struct store *st, bool keep)
 
 void store_rollback(struct store *st)
 {
-    /* The statement is ready: a rollback after running out of memory must not need any. */
+    /* The statements are ready: a rollback after running out of memory must not need any. */
+    if (st->group) {
+        step_reset(st->sp_undo);
+        step_reset(st->sp_release);
+        return;
+    }
     if (!sqlite3_get_autocommit(st->db)) {
         sqlite3_step(st->rollback);
         sqlite3_reset(st->rollback);

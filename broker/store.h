@@ -168,6 +168,17 @@ void store_close(struct store *st);
 /* The last SQLite error message, for logs. */
 const char *store_errmsg(struct store *st);
 
+/*
+ * Group commit: between store_group_begin and store_group_end every
+ * store_begin / store_commit / store_rollback is a savepoint of one
+ * transaction, committed (and synced) by store_group_end, so many requests of
+ * one read pay for one sync. A caller answers none of them before the end
+ * succeeded. store_group_begin is -EBUSY when a transaction is open.
+ */
+int store_group_begin(struct store *st);
+int store_group_end(struct store *st);
+bool store_in_group(const struct store *st);
+
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
