@@ -12,7 +12,8 @@
 #        durable holds    POST /v1/placements: route + decision + hold in one transaction,
 #                         committed (WAL, synchronous=FULL) before the answer. Hold-only: every
 #                         hold is 1 card and the 1,000 centers have ~1.5 million free cards, so
-#                         nothing is released and nothing is refused;
+#                         nothing is refused;
+#        hold+release     BENCH_PAIRS (3000) holds, then their releases (see below);
 #   and prints req/s for each and the ratios (issue 3 goal: dry runs >= 0.5 x nghttpd,
 #   durable holds >= 0.25 x nghttpd).
 #
@@ -33,7 +34,7 @@ SECONDS_RUN=${BENCH_SECONDS:-10}
 WARMUP=${BENCH_WARMUP:-2}
 CENTERS=${BENCH_CENTERS:-1000}
 
-for tool in h2load nghttpd curl jq python3; do
+for tool in h2load nghttpd curl jq python3 sqlite3; do
   command -v "$tool" >/dev/null || { echo "placements.sh: $tool is not installed" >&2; exit 2; }
 done
 [ -x "$BROKERD" ] || { echo "placements.sh: no $BROKERD (build first: ninja -C $BUILD)" >&2; exit 2; }
@@ -183,6 +184,35 @@ run nghttpd "http://127.0.0.1:$NPORT/quote.json" "$WORK/quote.json"
 run dry-run "$URL/v1/placements" "$WORK/quote.json" -H "authorization: Bearer $TEN"
 run hold "$URL/v1/placements" "$WORK/hold.json" -H "authorization: Bearer $TEN"
 
+# Durable holds and their releases: N holds, then the same N placements released, each
+# release a durable state change too. h2load cannot chain a request on an answer, so the two
+# are separate runs: the holds with the same settings as above, the releases with -i (one URI
+# per placement) over one connection with the same number of streams in flight (with -i every
+# client walks the list from its start, so more clients would release the same placements).
+PAIRS=${BENCH_PAIRS:-3000}
+echo
+echo "== hold+release ($PAIRS of each)"
+h2load -c "$CLIENTS" -m "$STREAMS" -t 1 -n "$PAIRS" -d "$WORK/hold.json" \
+  -H 'content-type: application/json' -H "authorization: Bearer $TEN" "$URL/v1/placements" \
+  >"$WORK/h2load-pair-hold.txt" 2>&1 || true
+sqlite3 "$WORK/bench.db" "SELECT id FROM placements WHERE state = 'held' ORDER BY created_at DESC LIMIT $PAIRS" |
+  sed "s|^|$URL/v1/placements/|; s|\$|/release|" >"$WORK/release-urls.txt"
+printf '{}' >"$WORK/empty.json"
+h2load -c 1 -m $((CLIENTS * STREAMS)) -t 1 -n "$(wc -l <"$WORK/release-urls.txt")" \
+  -i "$WORK/release-urls.txt" -d "$WORK/empty.json" -H 'content-type: application/json' \
+  -H "authorization: Bearer $TEN" >"$WORK/h2load-pair-release.txt" 2>&1 || true
+secs() { sed -n 's/^finished in \([0-9.]*\)\(m*s\),.*/\1 \2/p' "$1" | awk '{ print ($2 == "ms") ? $1 / 1000 : $1 }'; }
+t_hold=$(secs "$WORK/h2load-pair-hold.txt")
+t_rel=$(secs "$WORK/h2load-pair-release.txt")
+for f in pair-hold pair-release; do
+  grep -E '^(finished in|requests:|status codes:)' "$WORK/h2load-$f.txt" | sed "s/^/  $f: /"
+done
+echo "\$ h2load -c $CLIENTS -m $STREAMS -t 1 -n $PAIRS -d hold.json … /v1/placements; h2load -c 1 -m $((CLIENTS * STREAMS)) -t 1 -n $PAIRS -i release-urls.txt -d empty.json"
+if [ -n "$t_hold" ] && [ -n "$t_rel" ]; then
+  RPS[pair]=$(awk -v n="$PAIRS" -v a="$t_hold" -v b="$t_rel" 'BEGIN { printf "%.2f", 2 * n / (a + b) }')
+  echo "  $PAIRS holds in ${t_hold} s, their releases in ${t_rel} s: ${RPS[pair]} req/s over both"
+fi
+
 echo
 echo "== after the runs"
 api GET /v1/centers "" "$TEN" | jq -r '"  held cards: \([.centers[].pools[].held] | add), decisions recorded: see brokerd log"'
@@ -196,4 +226,5 @@ printf '  %-14s %12s\n' nghttpd "$n"
 if [ -n "$n" ] && [ "$n" != 0 ]; then
   printf '  %-14s %12s  %6s x  (goal >= 0.5)\n' "dry runs" "${RPS[dry-run]:-?}" "$(ratio "${RPS[dry-run]:-0}" "$n")"
   printf '  %-14s %12s  %6s x  (goal >= 0.25)\n' "durable holds" "${RPS[hold]:-?}" "$(ratio "${RPS[hold]:-0}" "$n")"
+  printf '  %-14s %12s  %6s x  (goal >= 0.25)\n' "hold+release" "${RPS[pair]:-?}" "$(ratio "${RPS[pair]:-0}" "$n")"
 fi

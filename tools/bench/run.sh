@@ -170,6 +170,8 @@ if ok placements; then
   c=$(out placements | sed -n 's/^== setup: brokerd, \([0-9]*\) centers.*/\1/p')
   row "\`POST /v1/placements\` dry runs, h2load, $c centers" "$(num "$d") req/s" "nghttpd static file $(num "$n") req/s" "$(x "$d" "$n")"
   row "\`POST /v1/placements\` durable holds, h2load, $c centers" "$(num "$h") req/s" "nghttpd static file $(num "$n") req/s" "$(x "$h" "$n")"
+  p=$(out placements | awk '/^== results/ { r = 1 } r && $1 == "hold+release" { print $2 }')
+  row "\`POST /v1/placements\` durable holds then their releases (\`/release\`), h2load, $c centers" "$(num "$p") req/s" "nghttpd static file $(num "$n") req/s" "$(x "$p" "$n")"
 fi
 if ok ingest; then
   ti=$(out ingest | sed -n 's/^brokerd: cold start to all \([0-9]*\) centers with pools: \([0-9]*\) ms.*/\1 \2/p')
