@@ -335,8 +335,8 @@ static enum slurm_shape detect_shape(const cJSON *doc, const cJSON *nodes)
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(slurm, "version");
     const cJSON *major = cJSON_GetObjectItemCaseSensitive(ver, "major");
     long m = -1;
-    if (cJSON_IsNumber(major))
-        m = (long)major->valuedouble;
+    if (cJSON_IsNumber(major) && major->valuedouble > 0 && major->valuedouble < 100)
+        m = (long)major->valuedouble; /* in range first: converting a huge double is undefined */
     else if (cJSON_IsString(major))
         m = strtol(major->valuestring, NULL, 10);
     if (m > 0 && m < 100)
