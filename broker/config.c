@@ -26,30 +26,33 @@ static const char *const file_fields[] = {"listen",
                                           "max_feed_bytes",
                                           "feed_timeout_s",
                                           "feed_first_poll_spread_s",
+                                          "feed_ca_file",
                                           "max_cards_held_per_tenant",
                                           NULL};
 
 void config_usage(const char *argv0)
 {
-    fprintf(stderr,
-            "usage: %s [--listen HOST:PORT] [--db PATH] [--config FILE] [--demo]\n"
-            "          [--tls-cert FILE --tls-key FILE] [--port-file FILE] [--verbose]\n"
-            "  --listen HOST:PORT  address for HTTP/2, cleartext unless --tls-cert\n"
-            "                      (default 127.0.0.1:8080; port 0 picks a free port)\n"
-            "  --db PATH           SQLite database file (default suanwang.db)\n"
-            "  --config FILE       JSON settings: listen, db, demo, max_body, max_header_bytes,\n"
-            "                      max_streams, max_connections, idle_timeout_s,\n"
-            "                      default_staleness_s, currency_rates {\"USD\": 7.1},\n"
-            "                      tls_cert, tls_key, max_feed_bytes, feed_timeout_s,\n"
-            "                      feed_first_poll_spread_s (default 1; 0 = poll at once),\n"
-            "                      max_cards_held_per_tenant (0 = no quota)\n"
-            "  --tls-cert FILE     serve HTTP/2 over TLS (ALPN h2): PEM certificate chain\n"
-            "  --tls-key FILE      and its PEM private key (both or neither)\n"
-            "  --demo              load demo regions, centers and feeds\n"
-            "  --demo-feeds URL    with --demo: pull the demo feeds from tools/feedserver at URL\n"
-            "  --port-file FILE    write the bound port to FILE once listening\n"
-            "environment: SUANWANG_ADMIN_TOKEN is accepted as an admin token\n",
-            argv0);
+    fprintf(
+        stderr,
+        "usage: %s [--listen HOST:PORT] [--db PATH] [--config FILE] [--demo]\n"
+        "          [--tls-cert FILE --tls-key FILE] [--port-file FILE] [--verbose]\n"
+        "  --listen HOST:PORT  address for HTTP/2, cleartext unless --tls-cert\n"
+        "                      (default 127.0.0.1:8080; port 0 picks a free port)\n"
+        "  --db PATH           SQLite database file (default suanwang.db)\n"
+        "  --config FILE       JSON settings: listen, db, demo, max_body, max_header_bytes,\n"
+        "                      max_streams, max_connections, idle_timeout_s,\n"
+        "                      default_staleness_s, currency_rates {\"USD\": 7.1},\n"
+        "                      tls_cert, tls_key, max_feed_bytes, feed_timeout_s,\n"
+        "                      feed_first_poll_spread_s (default 1; 0 = poll at once),\n"
+        "                      feed_ca_file (PEM CA for https:// feeds; default: the system's),\n"
+        "                      max_cards_held_per_tenant (0 = no quota)\n"
+        "  --tls-cert FILE     serve HTTP/2 over TLS (ALPN h2): PEM certificate chain\n"
+        "  --tls-key FILE      and its PEM private key (both or neither)\n"
+        "  --demo              load demo regions, centers and feeds\n"
+        "  --demo-feeds URL    with --demo: pull the demo feeds from tools/feedserver at URL\n"
+        "  --port-file FILE    write the bound port to FILE once listening\n"
+        "environment: SUANWANG_ADMIN_TOKEN is accepted as an admin token\n",
+        argv0);
 }
 
 static int set_listen(struct config *cfg, const char *v, char *errbuf, size_t errlen)
@@ -125,6 +128,10 @@ static int load_file(struct config *cfg, const char *path, char *errbuf, size_t 
     if (r == 0 && (r = json_get_string(doc, "tls_key", "", false, 500, &s, &present, &jerr)) == 0 &&
         present)
         snprintf(cfg->tls_key, sizeof(cfg->tls_key), "%s", s);
+    if (r == 0 &&
+        (r = json_get_string(doc, "feed_ca_file", "", false, 500, &s, &present, &jerr)) == 0 &&
+        present)
+        snprintf(cfg->feed_ca_file, sizeof(cfg->feed_ca_file), "%s", s);
     if (r == 0)
         r = json_get_bool(doc, "demo", "", false, &cfg->demo, NULL, &jerr);
     if (r == 0 &&

@@ -33,6 +33,7 @@ struct config {
     double feed_timeout_s;    /* a pull's total time limit (default 30) */
     /* New pull feeds' first polls are spread over this many seconds (default 1; 0 = at once). */
     double feed_first_poll_spread_s;
+    char feed_ca_file[512]; /* "" or PEM certificates that https:// feeds are verified with */
     long max_decisions_list;
     long max_cards_held_per_tenant; /* default quota of cards in a tenant's live holds; 0 = none */
     struct currency_rate rates[CONFIG_MAX_RATES];

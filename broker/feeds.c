@@ -433,6 +433,7 @@ static void start_fetch(struct feed_job *job, const char *url, bool conditional)
         .connect_timeout_s = 5,
         .total_timeout_s = fs->cfg->feed_timeout_s,
         .h2_prior_knowledge = job->h2c,
+        .ca_file = fs->cfg->feed_ca_file,
     };
     int r = fetch_start(fs->fetch, &o, on_fetched, job, &job->inflight);
     if (r < 0) {

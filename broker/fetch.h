@@ -25,6 +25,8 @@ struct fetch_options {
     double connect_timeout_s;   /* 0 = 5 s */
     double total_timeout_s;     /* 0 = 30 s; bounds a server that trickles or never ends */
     bool h2_prior_knowledge;    /* cleartext http:// spoken as HTTP/2 from the first byte */
+    const char *ca_file;        /* PEM certificates to verify https:// servers with, or NULL for
+                                   the system's; copied */
 };
 
 struct fetch_result {

@@ -27,6 +27,12 @@ enum kept {
     KEPT_NEXT_EXPIRY,
     KEPT_PLACEMENT_INSERT,
     KEPT_PIECE_INSERT,
+    KEPT_FEED_SUCCESS,
+    KEPT_POOLS_DELETE,
+    KEPT_POOLS_INSERT,
+    KEPT_FEED_POOLS_DELETE,
+    KEPT_FEED_POOLS_INSERT,
+    KEPT_FEED_POOLS_LOAD,
     KEPT_COUNT
 };
 
@@ -48,6 +54,28 @@ static const char *const kept_sql[KEPT_COUNT] = {
         "INSERT INTO placement_pieces (placement, seq, center, model, cards, price, rtt_ms, "
         "list_total, subsidy, effective_total, region) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
         "?8, ?9, ?10, ?11)",
+    /* And those of every feed poll: a thousand feeds polled at once spent a third of their time
+       preparing these. */
+    [KEPT_FEED_SUCCESS] = "UPDATE feeds SET last_success = ?4, last_error = NULL, "
+                          "last_error_at = NULL, "
+                          "warning = CASE WHEN ?6 < 0 THEN warning ELSE ?5 END, "
+                          "pools_seen = CASE WHEN ?6 < 0 THEN pools_seen ELSE ?6 END "
+                          "WHERE center = ?1 AND idx = ?2 AND ?3 IS NULL",
+    [KEPT_POOLS_DELETE] = "DELETE FROM pools WHERE center = ?1",
+    [KEPT_POOLS_INSERT] =
+        "INSERT INTO pools (center, model, total, free, largest_block, price, spot_price, "
+        "currency, vendor, memory_gib, domestic, tflops, observed_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [KEPT_FEED_POOLS_DELETE] = "DELETE FROM feed_pools WHERE center = ?1 AND idx = ?2",
+    [KEPT_FEED_POOLS_INSERT] =
+        "INSERT INTO feed_pools (center, idx, model, has_counts, total, free, largest_block, "
+        "has_price, price, spot_price, currency, vendor, memory_gib, domestic, tflops, "
+        "observed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+        "?15, ?16)",
+    [KEPT_FEED_POOLS_LOAD] =
+        "SELECT center, idx, model, has_counts, total, free, largest_block, "
+        "has_price, price, spot_price, currency, vendor, memory_gib, domestic, "
+        "tflops, observed_at FROM feed_pools WHERE center = ?1 ORDER BY idx, model",
 };
 
 struct store {
@@ -961,18 +989,15 @@ out:
 int store_feed_result(struct store *st, const char *center, int idx, int64_t now, const char *error,
                       const char *warning, long pools_seen)
 {
-    sqlite3_stmt *s;
-    int r = prep(st,
-                 error ? "UPDATE feeds SET last_error = ?3, last_error_at = ?4 "
-                         "WHERE center = ?1 AND idx = ?2"
-                       : "UPDATE feeds SET last_success = ?4, last_error = NULL, "
-                         "last_error_at = NULL, "
-                         "warning = CASE WHEN ?6 < 0 THEN warning ELSE ?5 END, "
-                         "pools_seen = CASE WHEN ?6 < 0 THEN pools_seen ELSE ?6 END "
-                         "WHERE center = ?1 AND idx = ?2 AND ?3 IS NULL",
-                 &s);
-    if (r < 0)
-        return r;
+    sqlite3_stmt *s = kept(st, KEPT_FEED_SUCCESS);
+    if (error) {
+        int r = prep(st,
+                     "UPDATE feeds SET last_error = ?3, last_error_at = ?4 "
+                     "WHERE center = ?1 AND idx = ?2",
+                     &s);
+        if (r < 0)
+            return r;
+    }
     sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, idx);
     bind_text(s, 3, error);
@@ -981,32 +1006,22 @@ int store_feed_result(struct store *st, const char *center, int idx, int64_t now
         bind_text(s, 5, warning);
         sqlite3_bind_int64(s, 6, pools_seen);
     }
-    return run(s);
+    return error ? run(s) : run_kept(s);
 }
 
 /* ---- pools ---- */
 
 int store_pools_replace(struct store *st, const char *center, const struct pool_row *rows, size_t n)
 {
-    sqlite3_stmt *s;
-    int r = prep(st, "DELETE FROM pools WHERE center = ?1", &s);
-    if (r < 0)
-        return r;
+    sqlite3_stmt *s = kept(st, KEPT_POOLS_DELETE);
     sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
-    r = run(s);
+    int r = run_kept(s);
     if (r < 0)
         return r;
-    r = prep(st,
-             "INSERT INTO pools (center, model, total, free, largest_block, price, spot_price, "
-             "currency, vendor, memory_gib, domestic, tflops, observed_at) "
-             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-             &s);
-    if (r < 0)
-        return r;
+    s = kept(st, KEPT_POOLS_INSERT);
     for (size_t i = 0; i < n; i++) {
         const struct pool_row *p = &rows[i];
-        sqlite3_reset(s);
-        sqlite3_clear_bindings(s);
+        kept_done(s);
         sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, p->model, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 3, p->total);
@@ -1025,38 +1040,27 @@ int store_pools_replace(struct store *st, const char *center, const struct pool_
         sqlite3_bind_int64(s, 13, p->observed_at);
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE) {
-            sqlite3_finalize(s);
+            kept_done(s);
             return errno_of(rc);
         }
     }
-    sqlite3_finalize(s);
+    kept_done(s);
     return 0;
 }
 
 int store_feed_pools_replace(struct store *st, const char *center, int idx,
                              const struct pool_row *rows, size_t n)
 {
-    sqlite3_stmt *s;
-    int r = prep(st, "DELETE FROM feed_pools WHERE center = ?1 AND idx = ?2", &s);
-    if (r < 0)
-        return r;
+    sqlite3_stmt *s = kept(st, KEPT_FEED_POOLS_DELETE);
     sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, idx);
-    r = run(s);
+    int r = run_kept(s);
     if (r < 0)
         return r;
-    r = prep(st,
-             "INSERT INTO feed_pools (center, idx, model, has_counts, total, free, largest_block, "
-             "has_price, price, spot_price, currency, vendor, memory_gib, domestic, tflops, "
-             "observed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-             "?15, ?16)",
-             &s);
-    if (r < 0)
-        return r;
+    s = kept(st, KEPT_FEED_POOLS_INSERT);
     for (size_t i = 0; i < n; i++) {
         const struct pool_row *p = &rows[i];
-        sqlite3_reset(s);
-        sqlite3_clear_bindings(s);
+        kept_done(s);
         sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 2, idx);
         sqlite3_bind_text(s, 3, p->model, -1, SQLITE_STATIC);
@@ -1080,11 +1084,11 @@ int store_feed_pools_replace(struct store *st, const char *center, int idx,
         sqlite3_bind_int64(s, 16, p->observed_at);
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE) {
-            sqlite3_finalize(s);
+            kept_done(s);
             return errno_of(rc);
         }
     }
-    sqlite3_finalize(s);
+    kept_done(s);
     return 0;
 }
 
@@ -1107,13 +1111,8 @@ int store_feed_pools_load(struct store *st, const char *center, struct pool_row 
     struct pool_row *rows = NULL;
     size_t n = 0, cap = 0;
     bool oom = false;
-    int rc, r = prep(st,
-                     "SELECT center, idx, model, has_counts, total, free, largest_block, "
-                     "has_price, price, spot_price, currency, vendor, memory_gib, domestic, "
-                     "tflops, observed_at FROM feed_pools WHERE center = ?1 ORDER BY idx, model",
-                     &s);
-    if (r < 0)
-        return r;
+    int rc;
+    s = kept(st, KEPT_FEED_POOLS_LOAD);
     sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct pool_row *p = grow((void **)&rows, &n, &cap, sizeof(*rows));
@@ -1139,7 +1138,7 @@ int store_feed_pools_load(struct store *st, const char *center, struct pool_row 
         p->tflops_json = col_dup(s, 14, &oom);
         p->observed_at = sqlite3_column_int64(s, 15);
     }
-    sqlite3_finalize(s);
+    kept_done(s);
     if (oom || rc != SQLITE_DONE) {
         store_pools_free(rows, n);
         return oom ? -ENOMEM : errno_of(rc);

@@ -280,12 +280,13 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 static void usage(void)
 {
     fprintf(stderr, "usage: feedserver [--listen HOST:PORT] [--port-file FILE] [--centers N]\n"
-                    "                  [--pools K] [--seed S] [--period-s P] [--no-demo]\n");
+                    "                  [--pools K] [--seed S] [--period-s P] [--no-demo]\n"
+                    "                  [--tls-cert FILE --tls-key FILE]   (h2 over TLS, ALPN)\n");
 }
 
 int main(int argc, char **argv)
 {
-    const char *listen = "127.0.0.1:0", *port_file = NULL;
+    const char *listen = "127.0.0.1:0", *port_file = NULL, *cert = NULL, *key = NULL;
     long ncenters = 100, pools = 4;
     uint64_t seed = 42;
     bool demo = true;
@@ -305,6 +306,10 @@ int main(int argc, char **argv)
             listen = v;
         else if (strcmp(a, "--port-file") == 0)
             port_file = v;
+        else if (strcmp(a, "--tls-cert") == 0)
+            cert = v;
+        else if (strcmp(a, "--tls-key") == 0)
+            key = v;
         else if (strcmp(a, "--centers") == 0)
             ncenters = strtol(v, NULL, 10);
         else if (strcmp(a, "--pools") == 0)
@@ -318,7 +323,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (ncenters < 0 || ncenters > 100000 || pools < 1 || pools > 8 || !(srv.period_s > 0)) {
+    if (ncenters < 0 || ncenters > 100000 || pools < 1 || pools > 8 || !(srv.period_s > 0) ||
+        !cert != !key) {
         usage();
         return 2;
     }
@@ -348,15 +354,18 @@ int main(int argc, char **argv)
     srv.loop = ev_default_loop(EVFLAG_AUTO);
     struct h2_limits limits = {
         .max_streams = 1000, .max_connections = 20000, .idle_timeout_s = 120};
-    if (h2_server_new(srv.loop, fd, &limits, handle, &srv, &srv.h2) < 0) {
-        fprintf(stderr, "feedserver: cannot start the HTTP/2 server\n");
+    struct h2_tls tls = {.cert_file = cert, .key_file = key};
+    if (h2_server_new_tls(srv.loop, fd, &limits, cert ? &tls : NULL, handle, &srv, &srv.h2, err,
+                          sizeof(err)) < 0) {
+        fprintf(stderr, "feedserver: cannot start the HTTP/2 server: %s\n", err);
         return 1;
     }
     if (port_file && net_write_port_file(port_file, port) < 0) {
         fprintf(stderr, "feedserver: cannot write %s\n", port_file);
         return 1;
     }
-    fprintf(stderr, "feedserver: %zu centers on %s:%d (h2c)\n", srv.ncenters, host, port);
+    fprintf(stderr, "feedserver: %zu centers on %s:%d (%s)\n", srv.ncenters, host, port,
+            cert ? "h2 over TLS" : "h2c");
     ev_signal sigterm, sigint;
     ev_signal_init(&sigterm, on_signal, SIGTERM);
     ev_signal_init(&sigint, on_signal, SIGINT);

@@ -19,7 +19,25 @@ BD=""
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 now_ms() { date +%s%3N; }
 
-"$B/feedserver" --no-demo --centers "$N" --pools 4 --port-file "$W/fs.port" 2>"$W/fs.log" &
+# TLS=1: the feeds are https:// (h2 over TLS with ALPN; libcurl multiplexes them over the
+# connections it keeps), with a certificate made here and trusted through feed_ca_file;
+# otherwise h2c with prior knowledge (one connection per transfer on libcurl < 8).
+TLS=${TLS:-0}
+FS_TLS=()
+SCHEME=http
+CURL_H2=(--http2-prior-knowledge)
+H2C=true
+CA_JSON=""
+if [ "$TLS" = 1 ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$W/key.pem" -out "$W/cert.pem" >/dev/null 2>&1
+  FS_TLS=(--tls-cert "$W/cert.pem" --tls-key "$W/key.pem")
+  SCHEME=https
+  CURL_H2=(--http2 --cacert "$W/cert.pem")
+  H2C=false
+  CA_JSON=",\"feed_ca_file\":\"$W/cert.pem\""
+fi
+"$B/feedserver" --no-demo --centers "$N" --pools 4 "${FS_TLS[@]}" --port-file "$W/fs.port" 2>"$W/fs.log" &
 FS=$!
 for _ in $(seq 100); do [ -s "$W/fs.port" ] && break; sleep 0.05; done
 FP=$(cat "$W/fs.port")
@@ -31,9 +49,9 @@ SUANWANG_ADMIN_TOKEN=$ADMIN "$B/brokerd" --db "$W/b.db" --listen 127.0.0.1:0 \
 BD=$!
 for _ in $(seq 100); do [ -s "$W/bd.port" ] && break; sleep 0.05; done
 P=$(cat "$W/bd.port")
-curl -s --http2-prior-knowledge "http://127.0.0.1:$FP/centers" >"$W/centers.json"
-jq -c --arg fp "$FP" --argjson iv "$INTERVAL" '.centers[] | {id, name: .id, operator: "bench",
-  region, feeds: [{adapter: "native", url: ("http://127.0.0.1:" + $fp + .native), h2c: true,
+curl -s "${CURL_H2[@]}" "$SCHEME://127.0.0.1:$FP/centers" >"$W/centers.json"
+jq -c --arg fp "$FP" --argjson iv "$INTERVAL" --arg scheme "$SCHEME" --argjson h2c "$H2C" '.centers[] | {id, name: .id, operator: "bench",
+  region, feeds: [{adapter: "native", url: ($scheme + "://127.0.0.1:" + $fp + .native), h2c: $h2c,
   interval_s: $iv}]}' "$W/centers.json" >"$W/bodies.jsonl"
 while read -r body; do
   curl -s -o /dev/null --http2-prior-knowledge -H "Authorization: Bearer $ADMIN" \
@@ -46,7 +64,7 @@ sqlite3 "$W/b.db" "DELETE FROM feed_pools; DELETE FROM pools; UPDATE feeds SET l
 # feed_first_poll_spread_s: how far the first polls are spread (brokerd's default is 1 s, so
 # a restart does not hit every center in the same instant).
 SPREAD=${SPREAD:-0}
-printf '{"feed_first_poll_spread_s":%s}' "$SPREAD" >"$W/cfg.json"
+printf '{"feed_first_poll_spread_s":%s%s}' "$SPREAD" "$CA_JSON" >"$W/cfg.json"
 rm -f "$W/bd.port"
 t0=$(now_ms)
 SUANWANG_ADMIN_TOKEN=$ADMIN "$B/brokerd" --db "$W/b.db" --listen 127.0.0.1:0 \
@@ -75,11 +93,11 @@ FS=""
 served=$(sed -n 's/.*served \([0-9]*\) feed documents.*/\1/p' "$W/fs.log")
 
 # The reference: h2load fetching the same N documents from a fresh feed server.
-"$B/feedserver" --no-demo --centers "$N" --pools 4 --port-file "$W/fs2.port" 2>"$W/fs2.log" &
+"$B/feedserver" --no-demo --centers "$N" --pools 4 "${FS_TLS[@]}" --port-file "$W/fs2.port" 2>"$W/fs2.log" &
 FS=$!
 for _ in $(seq 100); do [ -s "$W/fs2.port" ] && break; sleep 0.05; done
 FP2=$(cat "$W/fs2.port")
-jq -r --arg fp "$FP2" '.centers[] | "http://127.0.0.1:" + $fp + .native' "$W/centers.json" >"$W/urls.txt"
+jq -r --arg fp "$FP2" --arg scheme "$SCHEME" '.centers[] | $scheme + "://127.0.0.1:" + $fp + .native' "$W/centers.json" >"$W/urls.txt"
 h2out=$(h2load -i "$W/urls.txt" -n "$N" -c 10 -m 10 2>&1)
 h2ms=$(echo "$h2out" | sed -n 's/^finished in \([0-9.]*\)\(m*s\),.*/\1 \2/p' | awk '{ if ($2 == "ms") print $1; else print $1 * 1000 }')
 h2ok=$(echo "$h2out" | sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p')
@@ -89,7 +107,7 @@ h2out1=$(h2load -i "$W/urls.txt" -n "$N" -c "$N" -m 1 2>&1)
 h2ms1=$(echo "$h2out1" | sed -n 's/^finished in \([0-9.]*\)\(m*s\),.*/\1 \2/p' | awk '{ if ($2 == "ms") print $1; else print $1 * 1000 }')
 h2ok1=$(echo "$h2out1" | sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p')
 
-echo "== feed ingestion: $N centers x 4 pools over h2c from tools/feedserver"
+echo "== feed ingestion: $N centers x 4 pools over $([ "$TLS" = 1 ] && echo "h2 with TLS" || echo h2c) from tools/feedserver"
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
 echo "brokerd: cold start to all $N centers with pools: ${t_ingest} ms (feed_first_poll_spread_s=$SPREAD; includes start-up)"
 echo "brokerd: steady state ${STEADY}s with interval_s=$INTERVAL: $served documents served in total, CPU ${cpu}% of one core"
@@ -97,4 +115,4 @@ echo "h2load:  $h2ok of $N documents in ${h2ms} ms (h2load -i urls -n $N -c 10 -
 echo "h2load:  $h2ok1 of $N documents in ${h2ms1} ms, one connection each (h2load -i urls -n $N -c $N -m 1)"
 echo "ratio (brokerd cold ingest / h2load, reused connections): $(echo "scale=2; $t_ingest / $h2ms" | bc)"
 echo "ratio (brokerd cold ingest / h2load, one connection per document): $(echo "scale=2; $t_ingest / $h2ms1" | bc)"
-echo "command: SPREAD=$SPREAD tools/bench/ingest.sh $B $N $STEADY"
+echo "command: TLS=$TLS SPREAD=$SPREAD tools/bench/ingest.sh $B $N $STEADY"
