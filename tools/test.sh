@@ -103,11 +103,12 @@ else
   [ -n "${fuzz_keep:-}" ] || rm -rf "$fuzz_tmp"
 fi
 
-# The README's first command, end to end, on a scratch database and a free port.
+# The README's first command, end to end, on a scratch database and a free port. (Here-strings,
+# not `echo | grep -q`: with pipefail, grep leaving early can make echo die of SIGPIPE.)
 echo "== README demo command"
 demo_db=$(mktemp -u /tmp/suanwang-demo.XXXXXX.db)
 if out=$(bash tools/demo.sh --once --port 0 --db "$demo_db" 2>&1) &&
-  echo "$out" | grep -q '^\*' && echo "$out" | grep -q 'Runner-up'; then
+  grep -q '^\*' <<<"$out" && grep -q 'Runner-up' <<<"$out"; then
   echo "ok - tools/demo.sh routes a request and explains it"
   passed=$((passed + 1))
 else
