@@ -104,6 +104,13 @@ int adapter_check_options(const struct adapter *a, const cJSON *options, const c
  * -EINVAL with the pointer of the bad entry.
  */
 int adapter_check_models(const cJSON *options, struct json_error *err);
+
+/*
+ * The member of an options map (models, prices) for a name: the exact key
+ * first, then one equal when both are reduced to lower-case letters and
+ * digits, as the catalog compares names. NULL when none or map is no object.
+ */
+const cJSON *adapter_map_find(const cJSON *map, const char *name);
 int adapter_check_prices(const cJSON *options, struct json_error *err);
 int adapter_check_currency(const cJSON *options, struct json_error *err);
 

@@ -61,43 +61,6 @@ struct kube_parse {
 
 /* ---- small helpers ---- */
 
-/* Lower-case letters and digits only: how the catalog compares names. */
-static void name_key(const char *in, char *out, size_t outlen)
-{
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)in; *p && o + 1 < outlen; p++) {
-        if (isalnum(*p))
-            out[o++] = (char)tolower(*p);
-    }
-    out[o] = '\0';
-}
-
-/* The member of an options map for name: the exact key first, then one equal in name_key form. */
-static const cJSON *map_find(const cJSON *map, const char *name)
-{
-    char want[256], got[256];
-    const cJSON *it;
-    if (!cJSON_IsObject(map) || !name)
-        return NULL;
-    cJSON_ArrayForEach(it, map)
-    {
-        if (it->string && strcmp(it->string, name) == 0)
-            return it;
-    }
-    name_key(name, want, sizeof(want));
-    if (!want[0])
-        return NULL;
-    cJSON_ArrayForEach(it, map)
-    {
-        if (!it->string)
-            continue;
-        name_key(it->string, got, sizeof(got));
-        if (strcmp(got, want) == 0)
-            return it;
-    }
-    return NULL;
-}
-
 /* Copies s into an error detail, printable ASCII only, at most 40 bytes. */
 static const char *shown(const char *s, char *buf, size_t len)
 {
@@ -321,7 +284,7 @@ static bool builtin_accelerator(const char *r)
  */
 static bool is_accelerator(const struct kube_opts *o, const char *r)
 {
-    return builtin_accelerator(r) || map_find(o->models, r) != NULL;
+    return builtin_accelerator(r) || adapter_map_find(o->models, r) != NULL;
 }
 
 /*
@@ -384,7 +347,7 @@ static int resource_model(struct kube_parse *kp, struct kube_res *res, const cJS
                           struct json_error *err)
 {
     const char *r = res->resource, *name = NULL, *v = NULL;
-    const cJSON *m = map_find(kp->opts.models, r);
+    const cJSON *m = adapter_map_find(kp->opts.models, r);
     char found[64];
     int rc;
 
@@ -405,7 +368,7 @@ static int resource_model(struct kube_parse *kp, struct kube_res *res, const cJS
                 len -= 7;
             snprintf(found, sizeof(found), "%.*s", (int)len, v);
             if (strstr(found, "-MIG-")) {
-                m = map_find(kp->opts.models, found);
+                m = adapter_map_find(kp->opts.models, found);
                 if (!m) {
                     *skip = true;
                     warn(kp, "a node exposes MIG slices as nvidia.com/gpu (MIG single strategy); "
@@ -435,7 +398,7 @@ static int resource_model(struct kube_parse *kp, struct kube_res *res, const cJS
         return json_fail(err, rprefix, r,
                          "is too long to be a model name: map it with the models option");
     snprintf(res->feed_name, sizeof(res->feed_name), "%s", name);
-    m = map_find(kp->opts.models, name);
+    m = adapter_map_find(kp->opts.models, name);
     snprintf(res->model, sizeof(res->model), "%s", m ? m->valuestring : name);
     return 0;
 }
@@ -960,9 +923,9 @@ static int find_pool(struct feed_snapshot *snap, const struct kube_parse *kp,
     p->domestic = -1;
     for (int k = 0; k < PREC_COUNT; k++)
         p->tflops[k] = -1;
-    const cJSON *price = map_find(kp->opts.prices, res->model);
+    const cJSON *price = adapter_map_find(kp->opts.prices, res->model);
     if (!price)
-        price = map_find(kp->opts.prices, res->feed_name);
+        price = adapter_map_find(kp->opts.prices, res->feed_name);
     if (price && cJSON_IsNumber(price)) {
         p->has_price = true;
         p->price = price->valuedouble;

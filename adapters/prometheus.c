@@ -61,43 +61,6 @@ struct prom_gpu {
 
 /* ---- small helpers ---- */
 
-/* Lower-case letters and digits only: how the catalog compares names. */
-static void name_key(const char *in, char *out, size_t outlen)
-{
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)in; *p && o + 1 < outlen; p++) {
-        if (isalnum(*p))
-            out[o++] = (char)tolower(*p);
-    }
-    out[o] = '\0';
-}
-
-/* The member of an options map for name: the exact key first, then one equal in name_key form. */
-static const cJSON *map_find(const cJSON *map, const char *name)
-{
-    char want[256], got[256];
-    const cJSON *it;
-    if (!cJSON_IsObject(map) || !name)
-        return NULL;
-    cJSON_ArrayForEach(it, map)
-    {
-        if (it->string && strcmp(it->string, name) == 0)
-            return it;
-    }
-    name_key(name, want, sizeof(want));
-    if (!want[0])
-        return NULL;
-    cJSON_ArrayForEach(it, map)
-    {
-        if (!it->string)
-            continue;
-        name_key(it->string, got, sizeof(got));
-        if (strcmp(got, want) == 0)
-            return it;
-    }
-    return NULL;
-}
-
 /* Copies s into buf for an error detail: printable ASCII only, cut to fit. */
 static const char *shown(const char *s, char *buf, size_t len)
 {
@@ -347,7 +310,7 @@ static void merge_gpu(const struct prom_series *s, size_t n, const struct prom_o
             avail += s[i].value;
     }
     snprintf(g->feed, sizeof(g->feed), "%s", model ? model : "");
-    const cJSON *m = model ? map_find(o->models, model) : NULL;
+    const cJSON *m = model ? adapter_map_find(o->models, model) : NULL;
     snprintf(g->model, sizeof(g->model), "%s", m ? m->valuestring : g->feed);
     g->host = host;
     g->free = !bad && has[M_UTIL] && has[M_FB_USED] && has[M_FB_FREE] && util < o->util_threshold &&
@@ -391,9 +354,9 @@ static int build_pools(struct prom_gpu *gpus, size_t ngpus, const struct prom_op
             p->domestic = -1;
             for (int k = 0; k < PREC_COUNT; k++)
                 p->tflops[k] = -1;
-            const cJSON *price = map_find(o->prices, g->model);
+            const cJSON *price = adapter_map_find(o->prices, g->model);
             if (!price)
-                price = map_find(o->prices, g->feed);
+                price = adapter_map_find(o->prices, g->feed);
             if (cJSON_IsNumber(price)) {
                 p->has_price = true;
                 p->price = price->valuedouble;

@@ -141,3 +141,39 @@ int adapter_check_currency(const cJSON *options, struct json_error *err)
         return json_fail(err, "", "currency", "must be an ISO 4217 code such as CNY");
     return 0;
 }
+
+/* Lower-case letters and digits only. */
+static void name_key(const char *in, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && o + 1 < outlen; p++) {
+        if (isalnum(*p))
+            out[o++] = (char)tolower(*p);
+    }
+    out[o] = '\0';
+}
+
+const cJSON *adapter_map_find(const cJSON *map, const char *name)
+{
+    char want[256], got[256];
+    const cJSON *it;
+    if (!cJSON_IsObject(map) || !name)
+        return NULL;
+    cJSON_ArrayForEach(it, map)
+    {
+        if (it->string && strcmp(it->string, name) == 0)
+            return it;
+    }
+    name_key(name, want, sizeof(want));
+    if (!want[0])
+        return NULL;
+    cJSON_ArrayForEach(it, map)
+    {
+        if (!it->string)
+            continue;
+        name_key(it->string, got, sizeof(got));
+        if (strcmp(got, want) == 0)
+            return it;
+    }
+    return NULL;
+}
