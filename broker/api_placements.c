@@ -402,7 +402,7 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
      * holds nothing is written without waiting for the disk: a crash may lose
      * the last such records, never a hold; the next hold's sync carries them.
      */
-    bool nosync = !hold && !store_in_group(api->st); /* a group commit syncs at its end */
+    bool nosync = !hold; /* in a group, the group's end syncs unless all it wrote is so */
     if (nosync)
         store_set_fsync(api->st, false);
     r = store_begin(api->st);

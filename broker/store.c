@@ -85,6 +85,12 @@ struct store {
     sqlite3_stmt *sp_undo;          /* owned; ROLLBACK TO it */
     sqlite3_stmt *sp_release;       /* owned; RELEASE it */
     bool group;                     /* a group commit is open (store_group_begin) */
+    bool fsync;                     /* commits sync (store_set_fsync) */
+    bool group_sync_off;            /* the group runs with synchronous=NORMAL */
+    bool sync_lost;                 /* synchronous=FULL could not be set back after a group */
+    int64_t group_changes0;         /* sqlite3_total_changes64 when the group began */
+    int64_t group_unsynced;         /* rows changed by the group's commits made without fsync */
+    int64_t step_changes0;          /* sqlite3_total_changes64 at the group's last store_begin */
     sqlite3_stmt *kept[KEPT_COUNT]; /* owned; the statements of every request, prepared once */
     int64_t next_expiry;            /* no hold expires before this (valid when known) */
     bool next_expiry_known;
@@ -278,6 +284,7 @@ int store_open(const char *path, struct store **ret, char *errbuf, size_t errlen
         snprintf(errbuf, errlen, "out of memory");
         return -ENOMEM;
     }
+    st->fsync = true;
     int rc = sqlite3_open_v2(
         path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -367,16 +374,47 @@ static int step_reset(sqlite3_stmt *s)
     return rc == SQLITE_DONE ? 0 : errno_of(rc) ? errno_of(rc) : -EIO;
 }
 
+/* Back to synchronous=FULL after a group; until it is, no transaction begins. */
+static int sync_restore(struct store *st)
+{
+    int rc = sqlite3_exec(st->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : errno_of(rc) ? errno_of(rc) : -EIO;
+}
+
+/* Syncs the write-ahead log: what the last commits wrote to it is on disk after this. */
+static int wal_sync(struct store *st)
+{
+    sqlite3_file *f = NULL;
+    int rc = sqlite3_file_control(st->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
+    if (rc != SQLITE_OK || !f || !f->pMethods)
+        return -EIO;
+    rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+    return rc == SQLITE_OK ? 0 : errno_of(rc) ? errno_of(rc) : -EIO;
+}
+
 int store_group_begin(struct store *st)
 {
     if (st->group || !sqlite3_get_autocommit(st->db))
         return -EBUSY;
+    if (st->sync_lost && (st->sync_lost = sync_restore(st) < 0))
+        return -ENOMEM;
+    /*
+     * SQLite fixes a commit's sync when its transaction begins, and the group
+     * does not know yet what it will write: it commits without a sync, and its
+     * end syncs the log itself when anything but quotes changed.
+     */
+    st->group_sync_off = st->fsync && sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL,
+                                                   NULL) == SQLITE_OK;
     int r = errno_of(sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL));
     if (r < 0) {
         store_rollback(st);
+        if (st->group_sync_off)
+            sqlite3_exec(st->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
         return r;
     }
     st->group = true;
+    st->group_changes0 = sqlite3_total_changes64(st->db);
+    st->group_unsynced = 0;
     return 0;
 }
 
@@ -385,10 +423,23 @@ int store_group_end(struct store *st)
     if (!st->group)
         return 0;
     st->group = false;
+    /*
+     * Only when every row the group changed came from a commit made with fsync
+     * off (quotes) may the group end without a sync; any other write in it, in
+     * a transaction or not, makes the counts differ.
+     */
+    bool sync = st->group_sync_off &&
+                sqlite3_total_changes64(st->db) - st->group_changes0 != st->group_unsynced;
     int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         store_rollback(st);
-    return errno_of(rc);
+    if (st->group_sync_off &&
+        sqlite3_exec(st->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK)
+        st->fsync = false; /* what SQLite does now; the next group syncs the log itself */
+    int r = errno_of(rc);
+    if (r == 0 && sync)
+        r = wal_sync(st);
+    return r;
 }
 
 bool store_in_group(const struct store *st)
@@ -399,12 +450,15 @@ bool store_in_group(const struct store *st)
 int store_begin(struct store *st)
 {
     if (st->group) {
+        st->step_changes0 = sqlite3_total_changes64(st->db);
         int r = step_reset(st->sp_begin);
         if (r < 0)
             step_reset(st->sp_undo), step_reset(st->sp_release);
         return r;
     }
     bool nested = !sqlite3_get_autocommit(st->db); /* a bug of the caller's: leave it be */
+    if (st->sync_lost && !nested && (st->sync_lost = sync_restore(st) < 0))
+        return -ENOMEM;
     int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK && !nested)
         store_rollback(st); /* BEGIN can fail after it has begun (out of memory) */
@@ -417,6 +471,8 @@ int store_commit(struct store *st)
         int r = step_reset(st->sp_release);
         if (r < 0)
             store_rollback(st);
+        else if (!st->fsync)
+            st->group_unsynced += sqlite3_total_changes64(st->db) - st->step_changes0;
         return r;
     }
     int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
@@ -427,8 +483,17 @@ int store_commit(struct store *st)
 
 int store_set_fsync(struct store *st, bool on)
 {
-    return errno_of(sqlite3_exec(
+    if (st->group) {
+        st->fsync = on; /* the group's commit decides */
+        return 0;
+    }
+    int r = errno_of(sqlite3_exec(
         st->db, on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, NULL, NULL));
+    if (r == 0) {
+        st->fsync = on;
+        st->sync_lost = false;
+    }
+    return r;
 }
 
 int store_savepoint(struct store *st)

@@ -173,7 +173,9 @@ const char *store_errmsg(struct store *st);
  * store_begin / store_commit / store_rollback is a savepoint of one
  * transaction, committed (and synced) by store_group_end, so many requests of
  * one read pay for one sync. A caller answers none of them before the end
- * succeeded. store_group_begin is -EBUSY when a transaction is open.
+ * succeeded. store_group_begin is -EBUSY when a transaction is open. A group
+ * whose every changed row came from commits made with fsync off (see
+ * store_set_fsync) is committed without a sync.
  */
 int store_group_begin(struct store *st);
 int store_group_end(struct store *st);
@@ -186,7 +188,9 @@ void store_rollback(struct store *st);
 /*
  * fsync on commit (the default) or not. Without it a commit still survives a
  * crash of the process, only not a power loss: for data that the next poll
- * brings again anyway (feed snapshots), never for placements.
+ * brings again anyway (feed snapshots), never for placements. Inside a group
+ * it marks the next commits only (the group's end syncs unless all of its
+ * changes were made so).
  */
 int store_set_fsync(struct store *st, bool on);
 
