@@ -265,7 +265,7 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
     struct placement_request req;
     struct json_error err = {0};
     struct voucher_set vs = {0};
-    struct route_input in = {0};
+    const struct route_input *in = NULL;
     struct route_result res = {.voucher = -1};
     struct placement_row prow = {0};
     char hash[AUTH_HASH_LEN + 1], decision_id[AUTH_ID_LEN], placement_id[AUTH_ID_LEN];
@@ -322,13 +322,13 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
         goto out;
     }
     /* Only the top of the ranking now; the record ranks every candidate when it is read. */
-    r = route_decide_ranked(&req.route, in.centers, in.ncenters, in.pools, in.npools, vs.rv, vs.n,
-                            0, &res);
+    r = route_decide_ranked(&req.route, in->centers, in->ncenters, in->pools, in->npools, vs.rv,
+                            vs.n, 0, &res);
     if (r < 0) {
         api_errno(reply, r, "routing");
         goto out;
     }
-    route_explain(&req.route, in.centers, in.pools, &res, explanation, sizeof(explanation));
+    route_explain(&req.route, in->centers, in->pools, &res, explanation, sizeof(explanation));
     int64_t elapsed = clock_mono_us() - t0;
     r = inventory_epoch(api->inv, call->now, &epoch);
     if (r < 0) {
@@ -372,7 +372,7 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
         .outcome = !res.placed ? "unplaceable" : (hold ? "placed" : "quoted"),
         .placement_id = hold ? placement_id : NULL,
         .req = &req,
-        .in = &in,
+        .in = in,
         .res = &res,
         .vouchers = vs.rv,
         .nvouchers = vs.n,
@@ -458,7 +458,6 @@ out:
     cJSON_Delete(record);
     cJSON_Delete(inputs);
     route_result_free(&res);
-    route_input_free(&in);
     voucher_set_free(&vs);
     request_free(&req);
 }

@@ -38,6 +38,9 @@ static void clear(struct inventory *inv)
     store_centers_free(inv->centers, inv->ncenters);
     store_pools_free(inv->pools, inv->npools);
     free(inv->pool_center);
+    for (size_t i = 0; inv->origins && i < inv->base.nregions; i++)
+        route_input_free(&inv->origins[i].in);
+    free(inv->origins);
     route_base_free(&inv->base);
     free(inv->held);
     free(inv->unseen);
@@ -313,13 +316,14 @@ static int load_usage(struct inventory *inv, int64_t now)
     free(usage);
     inv->usage_loaded = true;
     inv->usage_changes = changes;
+    inv->usage_gen++;
     return 0;
 }
 
 int inventory_route_input(struct inventory *inv, const char *origin, int64_t now,
-                          struct route_input *ret)
+                          const struct route_input **ret)
 {
-    memset(ret, 0, sizeof(*ret));
+    *ret = NULL;
     int r = inventory_refresh(inv);
     if (r < 0)
         return r;
@@ -328,13 +332,41 @@ int inventory_route_input(struct inventory *inv, const char *origin, int64_t now
         if (r < 0)
             return r;
     }
-    return route_base_input(&inv->base, origin, now, inv->held, inv->unseen, ret);
+    size_t o = route_base_region(&inv->base, origin);
+    if (o == inv->base.nregions)
+        return -ENOENT;
+    if (!inv->origins) {
+        inv->origins = calloc(inv->base.nregions, sizeof(*inv->origins));
+        if (!inv->origins)
+            return -ENOMEM;
+    }
+    struct origin_input *oi = &inv->origins[o];
+    if (!oi->in.pools) {
+        r = route_base_input(&inv->base, origin, now, inv->held, inv->unseen, &oi->in);
+        if (r < 0)
+            return r;
+        oi->usage_gen = inv->usage_gen;
+        oi->stale_from = now;
+        oi->stale_until = route_input_stale(&inv->base, now, &oi->in);
+    }
+    if (oi->usage_gen != inv->usage_gen) {
+        route_input_usage(&oi->in, inv->held, inv->unseen);
+        oi->usage_gen = inv->usage_gen;
+    }
+    if (now < oi->stale_from || now >= oi->stale_until) {
+        oi->stale_from = now;
+        oi->stale_until = route_input_stale(&inv->base, now, &oi->in);
+    }
+    *ret = &oi->in;
+    return 0;
 }
 
 void inventory_hold_added(struct inventory *inv, size_t pool, long cards)
 {
-    if (inv->loaded && inv->usage_loaded && pool < inv->base.npools)
+    if (inv->loaded && inv->usage_loaded && pool < inv->base.npools) {
         inv->held[pool] += cards;
+        inv->usage_gen++;
+    }
 }
 
 int inventory_epoch(struct inventory *inv, int64_t now, int64_t *ret)

@@ -45,7 +45,17 @@ struct inventory {
     long *held;             /* owned; per pool, cards in live holds */
     long *unseen;           /* owned; per pool, cards confirmed after the feed's observed_at */
     bool usage_loaded;
-    uint64_t usage_changes; /* store_placement_changes when held/unseen were loaded */
+    uint64_t usage_changes;       /* store_placement_changes when held/unseen were loaded */
+    uint64_t usage_gen;           /* counts changes of held/unseen */
+    struct origin_input *origins; /* owned; per region of base, built on first use */
+};
+
+/* The routing inputs for requests from one origin, kept between inventory changes. */
+struct origin_input {
+    struct route_input in; /* owned; in.pools NULL until built */
+    uint64_t usage_gen;    /* the inventory's usage_gen its held / confirmed_unseen are from */
+    int64_t stale_from;    /* its stale flags hold for [stale_from, stale_until) */
+    int64_t stale_until;
 };
 
 void inventory_init(struct inventory *inv, struct store *st, const struct config *cfg);
@@ -61,11 +71,13 @@ const struct region *inventory_region(const struct inventory *inv, const char *i
 const struct center_row *inventory_center(const struct inventory *inv, const char *id);
 
 /*
- * Builds the routing inputs for `origin` at `now`; pool i of the result is
- * pool i of inv->base. 0, -ENOENT (origin), -ENOMEM, or a store error.
+ * The routing inputs for `origin` at `now`; pool i of them is pool i of
+ * inv->base. They belong to the inventory: valid until its next call. Kept per
+ * origin and brought up to date (holds, staleness) on each call, built again
+ * after a reload. 0, -ENOENT (origin), -ENOMEM, or a store error.
  */
 int inventory_route_input(struct inventory *inv, const char *origin, int64_t now,
-                          struct route_input *ret);
+                          const struct route_input **ret);
 
 /* Counts a hold this process committed on pool i of inv->base. */
 void inventory_hold_added(struct inventory *inv, size_t pool, long cards);

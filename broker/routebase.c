@@ -164,12 +164,9 @@ int route_base_input(const struct route_base *b, const char *origin, int64_t now
         in.centers[i].rtt_source = src[b->center_region[i]];
     }
     memcpy(in.pools, b->pools, b->npools * sizeof(*in.pools));
-    for (size_t i = 0; i < b->npools; i++) {
-        struct route_pool *p = &in.pools[i];
-        p->stale = now - b->observed_at[i] > b->staleness_ms[p->center];
-        p->held = held ? held[i] : 0;
-        p->confirmed_unseen = confirmed_unseen ? confirmed_unseen[i] : 0;
-    }
+    in.npools = b->npools;
+    route_input_usage(&in, held, confirmed_unseen);
+    route_input_stale(b, now, &in);
     in.ncenters = b->ncenters;
     in.npools = b->npools;
     in.list_price = b->list_price;
@@ -178,6 +175,32 @@ int route_base_input(const struct route_base *b, const char *origin, int64_t now
     free(src);
     *ret = in;
     return 0;
+}
+
+void route_input_usage(struct route_input *in, const long *held, const long *confirmed_unseen)
+{
+    for (size_t i = 0; i < in->npools; i++) {
+        in->pools[i].held = held ? held[i] : 0;
+        in->pools[i].confirmed_unseen = confirmed_unseen ? confirmed_unseen[i] : 0;
+    }
+}
+
+int64_t route_input_stale(const struct route_base *b, int64_t now, struct route_input *in)
+{
+    int64_t until = INT64_MAX;
+    for (size_t i = 0; i < in->npools; i++) {
+        struct route_pool *p = &in->pools[i];
+        /* Stale once now - observed_at > staleness, i.e. from observed_at + staleness + 1 on. */
+        int64_t limit, staleness = b->staleness_ms[p->center];
+        if (__builtin_add_overflow(b->observed_at[i], staleness, &limit))
+            limit = staleness > 0 ? INT64_MAX : INT64_MIN;
+        else if (limit < INT64_MAX)
+            limit++;
+        p->stale = now >= limit;
+        if (!p->stale && limit < until)
+            until = limit;
+    }
+    return until;
 }
 
 /* ---- JSON ---- */

@@ -94,6 +94,16 @@ int route_base_input(const struct route_base *b, const char *origin, int64_t now
                      const long *confirmed_unseen, struct route_input *ret);
 void route_input_free(struct route_input *in);
 
+/* Sets held / confirmed_unseen of every pool of in from the two arrays (NULL = none). */
+void route_input_usage(struct route_input *in, const long *held, const long *confirmed_unseen);
+
+/*
+ * Sets the stale flag of every pool of in (built from b) for `now`, and
+ * returns the first time after it at which a fresh pool turns stale
+ * (INT64_MAX when none will): the flags hold for [now, that time).
+ */
+int64_t route_input_stale(const struct route_base *b, int64_t now, struct route_input *in);
+
 /* The base as JSON text (owned) that route_base_from_json reads back exactly; NULL on ENOMEM. */
 char *route_base_json(const struct route_base *b);
 

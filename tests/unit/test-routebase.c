@@ -79,6 +79,25 @@ static void test_input(void)
           "staleness per pool against its center's limit");
     CHECK(in.list_price[1] == 3.9 && !strcmp(in.currency[1], "USD"),
           "list price and currency borrowed from the base");
+    /* Pool 1 (observed 100 s before pool 0) turns stale 180 s + 1 ms after it was observed. */
+    int64_t t = 1795324343896, until = route_input_stale(&b, now, &in);
+    CHECK(until == t - 100000 + 180001, "the flags hold until pool 1 turns stale (%lld)",
+          (long long)until);
+    CHECK(route_input_stale(&b, until - 1, &in) == until && !in.pools[1].stale,
+          "1 ms before, pool 1 is fresh");
+    until = route_input_stale(&b, until, &in);
+    CHECK(in.pools[1].stale && !in.pools[0].stale && until == t + 180001,
+          "at that time it is stale, and pool 0 is next (%lld)", (long long)until);
+    CHECK(route_input_stale(&b, until, &in) == INT64_MAX && in.pools[0].stale,
+          "when every pool is stale none turns stale later");
+    CHECK(route_input_stale(&b, now, &in) == t - 100000 + 180001 && !in.pools[0].stale &&
+              !in.pools[1].stale && in.pools[2].stale,
+          "back at the start (a clock stepped back) the flags are those of the start");
+    long held2[4] = {0, 7, 0, 1};
+    route_input_usage(&in, held2, NULL);
+    CHECK(in.pools[0].held == 0 && in.pools[1].held == 7 && in.pools[3].held == 1 &&
+              in.pools[1].confirmed_unseen == 0,
+          "holds and confirmed-unseen cards set again");
     route_input_free(&in);
     CHECK(route_base_input(&b, "cn-beijing", now, NULL, NULL, &in) == 0 &&
               in.centers[0].rtt_ms == GEO_SAME_REGION_RTT_MS &&
