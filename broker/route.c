@@ -25,7 +25,15 @@
  */
 static double grid(double v, double epsilon)
 {
-    return nearbyint(v / epsilon);
+    double x = v / epsilon;
+    /*
+     * Below 2^51 in magnitude, adding and taking away 1.5 * 2^52 rounds to the
+     * nearest integer, ties to even, exactly as nearbyint does in the default
+     * rounding mode, without a call.
+     */
+    if (fabs(x) < 0x1p51)
+        return (x + 0x1.8p52) - 0x1.8p52;
+    return nearbyint(x);
 }
 
 long route_cards_for_pflops(double pflops, double tflops)
@@ -219,16 +227,51 @@ static void rank_sort(const struct rank_ctx *ctx, size_t *v, size_t *tmp, size_t
 }
 
 /*
- * Ranks lazily: a binary heap of the eligible candidates not yet ranked, from
- * which ranked[] grows one at a time in rank order. With a transitive order
- * this gives exactly the prefix a full sort gives.
+ * Ranks lazily: the best RANK_TOP first, chosen in one pass, then, only when
+ * more are wanted, a binary heap of the rest, from which ranked[] grows one at
+ * a time in rank order. With a transitive order this gives exactly the prefix
+ * a full sort gives.
  */
+#define RANK_TOP 8
+
 struct ranker {
     const struct rank_ctx *ctx;
-    size_t *heap; /* borrowed */
+    size_t *heap; /* borrowed; the eligible candidates not in ranked[] */
     size_t n;
+    bool heaped; /* heap[] is a heap (built on first use) */
     struct route_result *res;
 };
+
+static void sift_down(const struct rank_ctx *ctx, size_t *h, size_t n, size_t i);
+
+/*
+ * Moves the best RANK_TOP of the eligible candidates (res->ranked[0..neligible))
+ * to the front of ranked[] in rank order, and the others to rk->heap.
+ */
+static void rank_top(struct ranker *rk, struct route_result *res)
+{
+    size_t top[RANK_TOP], ntop = 0;
+    rk->n = 0;
+    rk->heaped = false;
+    for (size_t k = 0; k < res->neligible; k++) {
+        size_t x = res->ranked[k];
+        if (ntop == RANK_TOP) {
+            if (rank_cmp(rk->ctx, x, top[RANK_TOP - 1]) >= 0) {
+                rk->heap[rk->n++] = x;
+                continue;
+            }
+            rk->heap[rk->n++] = top[--ntop];
+        }
+        size_t j = ntop++;
+        while (j > 0 && rank_cmp(rk->ctx, x, top[j - 1]) < 0) {
+            top[j] = top[j - 1];
+            j--;
+        }
+        top[j] = x;
+    }
+    memcpy(res->ranked, top, ntop * sizeof(*top));
+    res->nranked = ntop;
+}
 
 static void sift_down(const struct rank_ctx *ctx, size_t *h, size_t n, size_t i)
 {
@@ -250,6 +293,11 @@ static void sift_down(const struct rank_ctx *ctx, size_t *h, size_t n, size_t i)
 /* Whether ranked[r] exists, ranking more as needed (rk NULL: all are ranked). */
 static bool ranked_at(struct ranker *rk, const struct route_result *res, size_t r)
 {
+    if (rk && r >= res->nranked && rk->n > 0 && !rk->heaped) {
+        for (size_t k = rk->n / 2; k-- > 0;)
+            sift_down(rk->ctx, rk->heap, rk->n, k);
+        rk->heaped = true;
+    }
     while (rk && r >= res->nranked && rk->n > 0) {
         rk->res->ranked[rk->res->nranked++] = rk->heap[0];
         rk->heap[0] = rk->heap[--rk->n];
@@ -304,7 +352,8 @@ static void apply_voucher(const struct route_center *centers, const struct route
 static int split(const struct route_request *req, const struct route_pool *pools, struct ranker *rk,
                  struct route_result *res)
 {
-    res->pieces = calloc(res->neligible ? res->neligible : 1, sizeof(*res->pieces));
+    size_t cap = 4;
+    res->pieces = calloc(cap, sizeof(*res->pieces));
     if (!res->pieces)
         return -ENOMEM;
     long cards_left = req->cards;
@@ -320,6 +369,14 @@ static int split(const struct route_request *req, const struct route_pool *pools
         long take = want < c->available ? want : c->available;
         if (take <= 0)
             continue;
+        if (res->npieces == cap) {
+            struct route_piece *more = realloc(res->pieces, 2 * cap * sizeof(*more));
+            if (!more)
+                return -ENOMEM;
+            memset(more + cap, 0, cap * sizeof(*more));
+            res->pieces = more;
+            cap *= 2;
+        }
         struct route_piece *pc = &res->pieces[res->npieces++];
         pc->candidate = ci;
         pc->cards = take;
@@ -363,9 +420,10 @@ int route_decide_ranked(const struct route_request *req, const struct route_cent
             return -EINVAL;
     }
 
-    res.candidates = calloc(npools ? npools : 1, sizeof(*res.candidates));
-    res.ranked = calloc(npools ? npools : 1, sizeof(*res.ranked));
-    tmp = calloc(npools ? npools : 1, sizeof(*tmp));
+    /* Every candidate is written whole below, so nothing is zeroed twice. */
+    res.candidates = malloc((npools ? npools : 1) * sizeof(*res.candidates));
+    res.ranked = malloc((npools ? npools : 1) * sizeof(*res.ranked));
+    tmp = malloc((npools ? npools : 1) * sizeof(*tmp));
     center_total = calloc(ncenters ? ncenters : 1, sizeof(*center_total));
     center_used = calloc(ncenters ? ncenters : 1, sizeof(*center_used));
     score = malloc((npools ? npools : 1) * sizeof(*score));
@@ -374,29 +432,41 @@ int route_decide_ranked(const struct route_request *req, const struct route_cent
         goto out;
     res.ncandidates = npools;
 
-    for (size_t i = 0; i < npools; i++) {
-        const struct route_pool *p = &pools[i];
-        long avail = pool_available(p);
-        center_total[p->center] += p->total > 0 ? p->total : 0;
-        center_used[p->center] += (p->total > avail ? p->total - avail : 0);
-    }
-
-    /* Cards, money and filters for every pool. */
+    /*
+     * One pass: each center's cards and use, and each pool's cards, money and
+     * filters, with the minima the score is normalised by. Until the scores,
+     * score[i] holds an eligible pool's RTT and tmp[k] the cards the k-th
+     * eligible one would place (its center's use after it needs every pool).
+     */
+    double min_eff = INFINITY, min_rtt = INFINITY;
     for (size_t i = 0; i < npools; i++) {
         const struct route_pool *p = &pools[i];
         const struct route_center *c = &centers[p->center];
         struct route_candidate *cand = &res.candidates[i];
+        long avail = pool_available(p);
+        center_total[p->center] += p->total > 0 ? p->total : 0;
+        center_used[p->center] += (p->total > avail ? p->total - avail : 0);
+        /* Field by field: a zeroing store of the whole struct costs more than the pool. */
         cand->pool = i;
-        cand->rank = -1;
+        cand->reason = REJECT_NONE;
+        cand->available = avail;
+        cand->list_total = 0;
+        cand->subsidy = 0;
+        cand->effective_total = 0;
         cand->voucher = -1;
-        cand->available = pool_available(p);
+        cand->util_after = 0;
+        cand->terms = (struct route_terms){0, 0, 0};
+        cand->score = 0;
+        cand->rank = -1;
+        cand->chosen = false;
         cand->cards = req->cards > 0
                           ? req->cards
                           : route_cards_for_pflops(req->pflops, p->tflops[req->precision]);
         if (cand->cards > 0) {
             cand->list_total = p->price * (double)cand->cards * req->hours;
-            cand->voucher =
-                best_voucher(vouchers, nvouchers, c, p, cand->list_total, &cand->subsidy);
+            if (nvouchers > 0)
+                cand->voucher =
+                    best_voucher(vouchers, nvouchers, c, p, cand->list_total, &cand->subsidy);
             cand->effective_total = cand->list_total - cand->subsidy;
         }
         cand->reason = filter(req, c, p, cand);
@@ -404,45 +474,38 @@ int route_decide_ranked(const struct route_request *req, const struct route_cent
             res.reasons[cand->reason]++;
             continue;
         }
-        long placed_here =
+        tmp[res.neligible] =
             req->gang || cand->available >= cand->cards ? cand->cards : cand->available;
-        long total = center_total[p->center];
-        cand->util_after =
-            total > 0 ? (double)(center_used[p->center] + placed_here) / (double)total : 1.0;
-        if (cand->util_after > 1)
-            cand->util_after = 1;
+        score[i] = c->rtt_ms;
+        if (cand->effective_total < min_eff)
+            min_eff = cand->effective_total;
+        if (c->rtt_ms < min_rtt)
+            min_rtt = c->rtt_ms;
         res.ranked[res.neligible++] = i;
     }
 
-    /* Normalised score terms over the passing candidates. */
-    double min_eff = INFINITY, min_rtt = INFINITY;
+    /* Normalised score terms over the passing candidates, and both on their grids. */
     for (size_t k = 0; k < res.neligible; k++) {
-        const struct route_candidate *cand = &res.candidates[res.ranked[k]];
-        double rtt = centers[pools[cand->pool].center].rtt_ms;
-        if (cand->effective_total < min_eff)
-            min_eff = cand->effective_total;
-        if (rtt < min_rtt)
-            min_rtt = rtt;
-    }
-    for (size_t k = 0; k < res.neligible; k++) {
-        struct route_candidate *cand = &res.candidates[res.ranked[k]];
-        double rtt = centers[pools[cand->pool].center].rtt_ms;
+        size_t i = res.ranked[k];
+        struct route_candidate *cand = &res.candidates[i];
+        size_t center = pools[i].center;
+        long total = center_total[center];
+        cand->util_after =
+            total > 0 ? (double)(center_used[center] + (long)tmp[k]) / (double)total : 1.0;
+        if (cand->util_after > 1)
+            cand->util_after = 1;
         /* A fully subsidised minimum makes the ratio undefined: free ones score 1, others 1+eff. */
         if (min_eff > 0)
             cand->terms.cost = cand->effective_total / min_eff;
         else
             cand->terms.cost = cand->effective_total > 0 ? 1 + cand->effective_total : 1;
-        cand->terms.latency = (rtt + 1) / (min_rtt + 1);
+        cand->terms.latency = (score[i] + 1) / (min_rtt + 1);
         cand->terms.balance = 1 + cand->util_after;
         cand->score = req->weights.cost * cand->terms.cost +
                       req->weights.latency * cand->terms.latency +
                       req->weights.balance * cand->terms.balance;
-    }
-
-    for (size_t k = 0; k < res.neligible; k++) {
-        size_t i = res.ranked[k];
-        score[i] = grid(res.candidates[i].score, SCORE_EPSILON);
-        eff[i] = grid(res.candidates[i].effective_total, PRICE_EPSILON);
+        score[i] = grid(cand->score, SCORE_EPSILON);
+        eff[i] = grid(cand->effective_total, PRICE_EPSILON);
     }
     struct rank_ctx ctx = {
         .cands = res.candidates, .centers = centers, .pools = pools, .score = score, .eff = eff};
@@ -452,10 +515,7 @@ int route_decide_ranked(const struct route_request *req, const struct route_cent
         rank_sort(&ctx, res.ranked, tmp, res.neligible);
         res.nranked = res.neligible;
     } else {
-        memcpy(tmp, res.ranked, res.neligible * sizeof(*tmp));
-        for (size_t k = res.neligible / 2; k-- > 0;)
-            sift_down(&ctx, tmp, res.neligible, k);
-        res.nranked = 0;
+        rank_top(&ranker, &res);
         rk = &ranker;
     }
 
