@@ -127,6 +127,18 @@ struct h2_conn {
      */
     int32_t *ready; /* owned */
     size_t nready, ready_cap;
+    /* Answers of this loop pass's group, sent once the group is stored (h2_server_pass_end). */
+    struct h2_kept *kept; /* owned */
+    size_t nkept, kept_cap;
+    bool in_pass;              /* on server->pass_conns */
+    struct h2_conn *pass_next; /* link in server->pass_conns */
+};
+
+/* An answer that waits for the end of the loop pass. */
+struct h2_kept {
+    int32_t stream_id;
+    bool writes; /* the request may have changed state: 503 when the group is not stored */
+    struct http_response resp;
 };
 
 struct h2_server {
@@ -151,9 +163,12 @@ struct h2_server {
     void *done_userdata;      /* borrowed */
     h2_log_fn *log;           /* told of answers h2 gives itself (413, 431, 400, 503), or NULL */
     void *log_userdata;       /* borrowed */
-    h2_batch_fn *batch_begin; /* group commit around the requests of one read, or NULL */
+    h2_batch_fn *batch_begin; /* group commit around the requests of one loop pass, or NULL */
     h2_batch_fn *batch_end;
-    void *batch_userdata; /* borrowed */
+    void *batch_userdata;       /* borrowed */
+    bool pass_open;             /* batch_begin succeeded; batch_end is owed at the pass's end */
+    ev_prepare pass_end;        /* ends the group before the loop blocks again */
+    struct h2_conn *pass_conns; /* borrowed: connections with kept answers */
 };
 
 static const char h2_problem_400[] =
@@ -451,41 +466,129 @@ static int h2_stream_not_stored(struct h2_stream *stream, struct http_response *
                             NULL);
 }
 
-/*
- * Answers the requests one input completed as a group: the server's batch
- * hooks wrap the handler calls (one transaction, one sync), and the answers
- * are queued only after the end hook, as they are, or for the writes 503 when
- * it failed. Nothing queued is sent before this returns.
- */
-static int h2_conn_answer_group(struct h2_conn *conn, struct http_response *resps)
+static void h2_conn_flush(struct h2_conn *conn);
+
+/* Keeps a handler's answer until the end of the loop pass. 0 or -ENOMEM. */
+static int h2_conn_keep(struct h2_conn *conn, const struct h2_stream *stream,
+                        const struct http_response *resp)
 {
-    struct h2_server *server = conn->server;
-    int r = 0;
+    if (conn->nkept == conn->kept_cap) {
+        size_t cap = conn->kept_cap ? 2 * conn->kept_cap : 16;
+        struct h2_kept *k = realloc(conn->kept, cap * sizeof(*k));
+        if (k == NULL)
+            return -ENOMEM;
+        conn->kept = k;
+        conn->kept_cap = cap;
+    }
+    conn->kept[conn->nkept++] = (struct h2_kept){
+        .stream_id = stream->id, .writes = h2_stream_writes(stream), .resp = *resp};
+    if (!conn->in_pass) {
+        conn->in_pass = true;
+        conn->pass_next = conn->server->pass_conns;
+        conn->server->pass_conns = conn;
+    }
+    return 0;
+}
+
+/* Drops the answers a connection keeps, and takes it off the pass's list. */
+static void h2_conn_drop_kept(struct h2_conn *conn)
+{
+    for (size_t i = 0; i < conn->nkept; i++)
+        free(conn->kept[i].resp.body);
+    conn->nkept = 0;
+    if (!conn->in_pass)
+        return;
+    struct h2_conn **p = &conn->server->pass_conns;
+    while (*p != NULL && *p != conn)
+        p = &(*p)->pass_next;
+    if (*p == conn)
+        *p = conn->pass_next;
+    conn->in_pass = false;
+}
+
+/*
+ * Runs the requests one input completed inside the loop pass's group (the
+ * server's batch hooks: one transaction, one sync for every connection's
+ * requests of the pass) and keeps their answers for h2_server_pass_end().
+ * Nothing is queued for the peer before the group is stored.
+ */
+static int h2_conn_run_kept(struct h2_conn *conn)
+{
     for (size_t i = 0; i < conn->nready; i++) {
         struct h2_stream *stream =
             nghttp2_session_get_stream_user_data(conn->session, conn->ready[i]);
-        int k = stream != NULL && r == 0 ? h2_stream_run(stream, &resps[i]) : 0;
+        struct http_response resp;
+        int k = stream != NULL ? h2_stream_run(stream, &resp) : 0;
         if (k < 0)
-            r = k;
-        if (k != 1)
-            resps[i].status = 0; /* nothing to queue */
-    }
-    bool stored = server->batch_end(server->batch_userdata) == 0;
-    for (size_t i = 0; i < conn->nready; i++) {
-        if (resps[i].status == 0)
-            continue;
-        struct h2_stream *stream =
-            nghttp2_session_get_stream_user_data(conn->session, conn->ready[i]);
-        if (r != 0 || stream == NULL) {
-            free(resps[i].body);
-            continue;
+            return k;
+        if (k == 1 && h2_conn_keep(conn, stream, &resp) < 0) {
+            free(resp.body);
+            return -ENOMEM;
         }
-        if (!stored && h2_stream_writes(stream))
-            r = h2_stream_not_stored(stream, &resps[i]);
-        else
-            r = h2_stream_answer(stream, &resps[i]);
     }
-    return r;
+    return 0;
+}
+
+/* Opens the loop pass's group if needed: true when requests now run inside it. */
+static bool h2_server_pass_begin(struct h2_server *server)
+{
+    if (server->pass_open)
+        return true;
+    if (server->batch_begin == NULL || server->batch_begin(server->batch_userdata) != 0)
+        return false;
+    server->pass_open = true;
+    ev_prepare_start(server->loop, &server->pass_end);
+    return true;
+}
+
+/*
+ * Ends the loop pass's group: the batch end hook stores it, then every kept
+ * answer is queued as it is or, for the writes when storing failed, as a 503,
+ * and each connection is flushed.
+ */
+static void h2_server_pass_finish(struct h2_server *server)
+{
+    if (!server->pass_open)
+        return;
+    server->pass_open = false;
+    ev_prepare_stop(server->loop, &server->pass_end);
+    bool stored = server->batch_end(server->batch_userdata) == 0;
+    struct h2_conn *conn;
+    while ((conn = server->pass_conns) != NULL) {
+        server->pass_conns = conn->pass_next;
+        conn->in_pass = false;
+        int r = 0;
+        for (size_t i = 0; i < conn->nkept; i++) {
+            struct h2_kept *k = &conn->kept[i];
+            struct h2_stream *stream =
+                conn->closing ? NULL
+                              : nghttp2_session_get_stream_user_data(conn->session, k->stream_id);
+            if (r != 0 || stream == NULL) {
+                free(k->resp.body);
+                continue;
+            }
+            if (!stored && k->writes)
+                r = h2_stream_not_stored(stream, &k->resp);
+            else
+                r = h2_stream_answer(stream, &k->resp);
+        }
+        conn->nkept = 0;
+        if (conn->closing)
+            continue;
+        if (r != 0) {
+            nghttp2_session_terminate_session(conn->session, NGHTTP2_INTERNAL_ERROR);
+            conn->close_after_flush = true;
+        }
+        if (conn->fd >= 0)
+            h2_conn_flush(conn);
+    }
+}
+
+static void h2_server_on_pass_end(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    h2_server_pass_finish(w->data);
 }
 
 /* Parses a content-length value; returns false when it is not a plain decimal number. */
@@ -754,6 +857,8 @@ static void h2_conn_free(struct h2_conn *conn)
     ev_io_stop(loop, &conn->rev);
     ev_io_stop(loop, &conn->wev);
     ev_timer_stop(loop, &conn->idle);
+    h2_conn_drop_kept(conn);
+    free(conn->kept);
     /* nghttp2_session_del() calls no stream-close callback: the streams go after it. */
     nghttp2_session_del(conn->session);
     while (conn->streams != NULL) {
@@ -1001,13 +1106,8 @@ static int h2_conn_recv(struct h2_conn *conn, const uint8_t *data, size_t len)
     if (len == 0)
         return 0;
     n = nghttp2_session_mem_recv(conn->session, data, len);
-    struct h2_server *server = conn->server;
-    struct http_response *resps = NULL;
-    if (n >= 0 && conn->nready > 1 && server->batch_begin != NULL &&
-        (resps = calloc(conn->nready, sizeof(*resps))) != NULL &&
-        server->batch_begin(server->batch_userdata) == 0) {
-        int r = h2_conn_answer_group(conn, resps);
-        free(resps);
+    if (n >= 0 && conn->nready > 0 && h2_server_pass_begin(conn->server)) {
+        int r = h2_conn_run_kept(conn);
         conn->nready = 0;
         if (r != 0) {
             nghttp2_session_terminate_session(conn->session, NGHTTP2_INTERNAL_ERROR);
@@ -1016,7 +1116,6 @@ static int h2_conn_recv(struct h2_conn *conn, const uint8_t *data, size_t len)
         }
         return 0;
     }
-    free(resps);
     if (n >= 0) {
         /* Answer the requests this input completed (their streams may be gone: reset). */
         for (size_t i = 0; i < conn->nready; i++) {
@@ -1650,6 +1749,8 @@ static int h2_server_alloc(struct ev_loop *loop, const struct h2_limits *limits,
     server->accept_pause.data = server;
     ev_prepare_init(&server->reaper, h2_server_on_reap);
     server->reaper.data = server;
+    ev_prepare_init(&server->pass_end, h2_server_on_pass_end);
+    server->pass_end.data = server;
     ev_init(&server->shutdown_timer, h2_server_on_shutdown_timer);
     server->shutdown_timer.data = server;
     *ret_server = server;
@@ -1746,6 +1847,7 @@ void h2_server_free(struct h2_server *server)
     if (server == NULL)
         return;
     h2_server_close_listener(server);
+    h2_server_pass_finish(server); /* the group is stored; its answers go nowhere now */
     ev_prepare_stop(server->loop, &server->reaper);
     ev_timer_stop(server->loop, &server->shutdown_timer);
     while (server->conns != NULL) {
@@ -1824,6 +1926,7 @@ int h2_mem_feed(struct h2_mem *mem, const uint8_t *data, size_t len, const uint8
     conn->out_len = 0;
     if (!conn->closing && len > 0)
         h2_conn_input(conn, data, len);
+    h2_server_pass_finish(mem->server); /* one feed is one loop pass */
     /* What h2_conn_flush() does, with memory for the socket. */
     while (!conn->closing && conn->out_len < H2_MEM_MAX_OUT) {
         before = conn->out_len;

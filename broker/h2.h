@@ -116,11 +116,14 @@ typedef void h2_log_fn(void *userdata, int32_t stream_id, const char *peer, cons
 void h2_server_set_log(struct h2_server *server, h2_log_fn *log, void *userdata);
 
 /*
- * Group commit: when one read of a connection completes two or more requests,
- * begin is called before their handlers and end after them, before any of
- * their answers is queued. begin failing (nonzero) means no group: each
- * request is answered as it is handled. end failing means nothing the group
- * did was kept: its writes (methods other than GET and HEAD) are answered 503.
+ * Group commit over a loop pass: begin is called before the first request
+ * handler of a pass (every connection's requests completed by the reads of one
+ * libev iteration) and end once the pass is over, before the loop blocks
+ * again; none of the group's answers is queued before end returns. begin
+ * failing (nonzero) means no group: each request is answered as it is
+ * handled. end failing means nothing the group did was kept: its writes
+ * (methods other than GET and HEAD) are answered 503. For the in-memory
+ * connection one h2_mem_feed() is one pass.
  */
 typedef int h2_batch_fn(void *userdata);
 void h2_server_set_batch(struct h2_server *server, h2_batch_fn *begin, h2_batch_fn *end,

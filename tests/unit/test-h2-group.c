@@ -3,14 +3,22 @@
  * client session writes several requests, the bytes go to brokerd's
  * connection in one read (h2_mem_feed) or one request per read, and the
  * client reads the answers back. Checks that the batch hooks wrap exactly the
- * handler calls of one read with two or more requests, that answers are
- * queued only after the end hook, and that when the end hook fails every
- * write of the group is answered 503 while reads keep their answers.
+ * handler calls of one loop pass (one feed of the in-memory connection), that
+ * answers are queued only after the end hook, and that when the end hook
+ * fails every write of the group is answered 503 while reads keep their
+ * answers. Then two real connections on loopback whose requests arrive in
+ * the same loop pass share one group.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <ev.h>
 #include <nghttp2/nghttp2.h>
@@ -147,6 +155,98 @@ static struct h2_mem *open_conn(struct ev_loop *loop, struct client *c, bool bat
     return m;
 }
 
+/* Sends what the client queued over a socket. */
+static void send_all(int fd, struct client *c)
+{
+    uint8_t buf[65536];
+    size_t n = client_bytes(c, buf, sizeof(buf));
+    for (size_t off = 0; off < n;) {
+        ssize_t k = write(fd, buf + off, n - off);
+        if (k <= 0)
+            return;
+        off += (size_t)k;
+    }
+}
+
+/* Reads what arrived (waiting up to 1 s for the first bytes) into the client. */
+static void receive(int fd, struct client *c)
+{
+    uint8_t buf[65536];
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    while (poll(&pfd, 1, 1000) == 1) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n <= 0)
+            return;
+        nghttp2_session_mem_recv(c->s, buf, (size_t)n);
+        pfd.revents = 0;
+        if (poll(&pfd, 1, 0) != 1)
+            return;
+    }
+}
+
+/*
+ * Two clients on loopback, each with a request written before the loop runs:
+ * both sockets are readable in the same loop pass, so one group holds both
+ * handler calls, and neither answer is sent before the end hook.
+ */
+static void two_connections(struct ev_loop *loop)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t salen = sizeof(sa);
+    struct h2_server *server = NULL;
+    struct h2_limits limits = {0};
+    if (!CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+                   listen(lfd, 8) == 0 && getsockname(lfd, (struct sockaddr *)&sa, &salen) == 0,
+               "a loopback listener"))
+        return;
+    if (!CHECK(h2_server_new(loop, lfd, &limits, handler, NULL, &server) == 0, "a server on it"))
+        return;
+    h2_server_set_batch(server, on_begin, on_end, NULL);
+    end_result = 0;
+    struct client c[2];
+    int fd[2];
+    for (int i = 0; i < 2; i++) {
+        fd[i] = socket(AF_INET, SOCK_STREAM, 0);
+        int one = 1; /* no Nagle: each request leaves at once, not after a delayed ACK */
+        setsockopt(fd[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        CHECK(connect(fd[i], (struct sockaddr *)&sa, sizeof(sa)) == 0, "client %d connects", i);
+        client_init(&c[i]);
+        send_all(fd[i], &c[i]); /* preface and settings */
+    }
+    /* Accept both and settle the settings, then no request has been seen. */
+    for (int k = 0; k < 10; k++)
+        ev_run(loop, EVRUN_NOWAIT);
+    for (int i = 0; i < 2; i++)
+        receive(fd[i], &c[i]), send_all(fd[i], &c[i]);
+    for (int k = 0; k < 10; k++)
+        ev_run(loop, EVRUN_NOWAIT);
+    ntrace = 0;
+    trace[0] = '\0';
+    submit(&c[0], "POST", "/one");
+    submit(&c[1], "POST", "/two");
+    send_all(fd[0], &c[0]);
+    send_all(fd[1], &c[1]);
+    /* Both requests are in the server's socket buffers before its loop runs again. */
+    usleep(20000);
+    ev_run(loop, EVRUN_NOWAIT);
+    CHECK(strcmp(trace, "BHH") == 0,
+          "two connections' requests read in one loop pass: one begin, 2 handlers (%s)", trace);
+    struct pollfd pfd[2] = {{.fd = fd[0], .events = POLLIN}, {.fd = fd[1], .events = POLLIN}};
+    CHECK(poll(pfd, 2, 50) == 0, "nothing is sent to either client before the end");
+    ev_run(loop, EVRUN_NOWAIT);
+    CHECK(strcmp(trace, "BHHE") == 0, "the end comes before the loop blocks again (%s)", trace);
+    for (int i = 0; i < 2; i++)
+        receive(fd[i], &c[i]);
+    CHECK(c[0].status[0] == 201 && c[1].status[0] == 201, "both answered after the end (%d %d)",
+          c[0].status[0], c[1].status[0]);
+    for (int i = 0; i < 2; i++) {
+        close(fd[i]);
+        nghttp2_session_del(c[i].s);
+    }
+    h2_server_free(server);
+}
+
 int main(void)
 {
     struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
@@ -166,10 +266,10 @@ int main(void)
           "the end succeeded: every answer as the handler gave it (%d %d %d)", c.status[0],
           c.status[1], c.status[2]);
 
-    /* One request per read: no group. */
+    /* One request in a pass: a group of its own. */
     submit(&c, "POST", "/d");
     feed(m, &c);
-    CHECK(strcmp(trace, "BHHHEH") == 0, "a read of one request is not grouped (%s)", trace);
+    CHECK(strcmp(trace, "BHHHEBHE") == 0, "a pass of one request is a group of one (%s)", trace);
     CHECK(c.status[3] == 201, "and is answered (%d)", c.status[3]);
     h2_mem_free(m);
     nghttp2_session_del(c.s);
@@ -198,6 +298,7 @@ int main(void)
     h2_mem_free(m);
     nghttp2_session_del(c.s);
 
+    two_connections(loop);
     ev_loop_destroy(loop);
     return check_done();
 }
