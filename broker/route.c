@@ -415,10 +415,6 @@ int route_decide_ranked(const struct route_request *req, const struct route_cent
     ret->voucher = -1;
     if (!request_valid(req))
         return -EINVAL;
-    for (size_t i = 0; i < npools; i++) {
-        if (pools[i].center >= ncenters)
-            return -EINVAL;
-    }
 
     /* Every candidate is written whole below, so nothing is zeroed twice. */
     res.candidates = malloc((npools ? npools : 1) * sizeof(*res.candidates));
@@ -441,6 +437,10 @@ int route_decide_ranked(const struct route_request *req, const struct route_cent
     double min_eff = INFINITY, min_rtt = INFINITY;
     for (size_t i = 0; i < npools; i++) {
         const struct route_pool *p = &pools[i];
+        if (p->center >= ncenters) {
+            r = -EINVAL; /* checked here, not in a pass of its own: the pools are read once */
+            goto out;
+        }
         const struct route_center *c = &centers[p->center];
         struct route_candidate *cand = &res.candidates[i];
         long avail = pool_available(p);

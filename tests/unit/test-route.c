@@ -545,6 +545,14 @@ static void test_invalid(void)
     q.hours = NAN;
     CHECK(route_decide(&q, centers, 3, pools, 3, NULL, 0, &r) == -EINVAL, "NaN hours");
     q = base_request();
+    pools[2].center = 3; /* a center index past the array */
+    CHECK(route_decide(&q, centers, 3, pools, 3, NULL, 0, &r) == -EINVAL && !r.placed &&
+              r.candidates == NULL && r.pieces == NULL,
+          "a pool naming no center: -EINVAL, nothing returned");
+    CHECK(route_decide_ranked(&q, centers, 3, pools, 3, NULL, 0, 0, &r) == -EINVAL &&
+              r.candidates == NULL,
+          "the same with partial ranking");
+    world();
     CHECK(route_decide(&q, centers, 3, pools, 0, NULL, 0, &r) == 0 && !r.placed,
           "no pools: decided, nothing fits");
     route_result_free(&r);
