@@ -359,8 +359,8 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
         snprintf(over, sizeof(over), "Over quota, nothing held: %s. Routing: %s", quota_msg,
                  explanation);
     }
-    if ((r = auth_new_id("dc", decision_id, sizeof(decision_id))) < 0 ||
-        (hold && (r = auth_new_id("pl", placement_id, sizeof(placement_id))) < 0)) {
+    if ((r = auth_new_id("dc", call->now, decision_id, sizeof(decision_id))) < 0 ||
+        (hold && (r = auth_new_id("pl", call->now, placement_id, sizeof(placement_id))) < 0)) {
         api_errno(reply, r, "ids");
         goto out;
     }

@@ -52,13 +52,14 @@ int auth_new_token(char *buf, size_t len)
     return 0;
 }
 
-int auth_new_id(const char *prefix, char *buf, size_t len)
+int auth_new_id(const char *prefix, int64_t now_ms, char *buf, size_t len)
 {
     char hex[17];
-    int r = auth_random_hex(hex, 8);
+    int r = auth_random_hex(hex, 7); /* 14 hex digits; 13 are used */
     if (r < 0)
         return r;
-    snprintf(buf, len, "%s_%s", prefix, hex);
+    uint64_t t = now_ms > 0 ? (uint64_t)now_ms & 0xfffffffffffull : 0; /* 44 bits: 557 years */
+    snprintf(buf, len, "%s_%011llx%.13s", prefix, (unsigned long long)t, hex);
     return 0;
 }
 
