@@ -321,9 +321,12 @@ void api_placements_create(struct api *api, const struct api_call *call, struct 
         api_errno(reply, r, "vouchers");
         goto out;
     }
-    /* Only the top of the ranking now; the record ranks every candidate when it is read. */
-    r = route_decide_ranked(&req.route, in->centers, in->ncenters, in->pools, in->npools, vs.rv,
-                            vs.n, 0, &res);
+    /*
+     * Only the top of the ranking now; the record ranks every candidate when it
+     * is read. The result borrows the inventory's scratch until the next request.
+     */
+    r = route_decide_scratch(&req.route, in->centers, in->ncenters, in->pools, in->npools, vs.rv,
+                             vs.n, 0, &api->inv->scratch, &res);
     if (r < 0) {
         api_errno(reply, r, "routing");
         goto out;

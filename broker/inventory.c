@@ -47,10 +47,12 @@ static void clear(struct inventory *inv)
     struct store *st = inv->st;
     const struct config *cfg = inv->cfg;
     struct catalog cat = inv->catalog;
+    struct route_scratch scratch = inv->scratch;
     memset(inv, 0, sizeof(*inv));
     inv->st = st;
     inv->cfg = cfg;
     inv->catalog = cat;
+    inv->scratch = scratch;
 }
 
 /* The catalog, loaded once. 0 or a negative errno. */
@@ -68,6 +70,7 @@ void inventory_free(struct inventory *inv)
         return;
     clear(inv);
     catalog_free(&inv->catalog);
+    route_scratch_free(&inv->scratch);
 }
 
 void inventory_invalidate(struct inventory *inv)

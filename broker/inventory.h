@@ -48,6 +48,7 @@ struct inventory {
     uint64_t usage_changes;       /* store_placement_changes when held/unseen were loaded */
     uint64_t usage_gen;           /* counts changes of held/unseen */
     struct origin_input *origins; /* owned; per region of base, built on first use */
+    struct route_scratch scratch; /* owned; routing's working memory, kept across reloads */
 };
 
 /* The routing inputs for requests from one origin, kept between inventory changes. */

@@ -405,6 +405,44 @@ int route_decide_ranked(const struct route_request *req, const struct route_cent
                         const struct route_voucher *vouchers, size_t nvouchers, unsigned flags,
                         struct route_result *ret)
 {
+    return route_decide_scratch(req, centers, ncenters, pools, npools, vouchers, nvouchers, flags,
+                                NULL, ret);
+}
+
+/* Grows an array of the scratch to at least n elements (at least 1). 0 or -ENOMEM. */
+static int scratch_grow(void **p, size_t *cap, size_t n, size_t size)
+{
+    if (n == 0)
+        n = 1;
+    if (*cap >= n)
+        return 0;
+    void *q = realloc(*p, n * size);
+    if (!q)
+        return -ENOMEM;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+void route_scratch_free(struct route_scratch *s)
+{
+    if (!s)
+        return;
+    free(s->candidates);
+    free(s->ranked);
+    free(s->tmp);
+    free(s->score);
+    free(s->eff);
+    free(s->center_total);
+    free(s->center_used);
+    memset(s, 0, sizeof(*s));
+}
+
+int route_decide_scratch(const struct route_request *req, const struct route_center *centers,
+                         size_t ncenters, const struct route_pool *pools, size_t npools,
+                         const struct route_voucher *vouchers, size_t nvouchers, unsigned flags,
+                         struct route_scratch *scratch, struct route_result *ret)
+{
     struct route_result res = {.voucher = -1};
     long *center_total = NULL, *center_used = NULL;
     size_t *tmp = NULL;
@@ -417,15 +455,41 @@ int route_decide_ranked(const struct route_request *req, const struct route_cent
         return -EINVAL;
 
     /* Every candidate is written whole below, so nothing is zeroed twice. */
-    res.candidates = malloc((npools ? npools : 1) * sizeof(*res.candidates));
-    res.ranked = malloc((npools ? npools : 1) * sizeof(*res.ranked));
-    tmp = malloc((npools ? npools : 1) * sizeof(*tmp));
-    center_total = calloc(ncenters ? ncenters : 1, sizeof(*center_total));
-    center_used = calloc(ncenters ? ncenters : 1, sizeof(*center_used));
-    score = malloc((npools ? npools : 1) * sizeof(*score));
-    eff = malloc((npools ? npools : 1) * sizeof(*eff));
-    if (!res.candidates || !res.ranked || !tmp || !center_total || !center_used || !score || !eff)
-        goto out;
+    if (scratch) {
+        struct route_scratch *w = scratch;
+        if (scratch_grow((void **)&w->candidates, &w->ncandidates, npools, sizeof(*w->candidates)) <
+                0 ||
+            scratch_grow((void **)&w->ranked, &w->nranked, npools, sizeof(*w->ranked)) < 0 ||
+            scratch_grow((void **)&w->tmp, &w->ntmp, npools, sizeof(*w->tmp)) < 0 ||
+            scratch_grow((void **)&w->score, &w->nscore, npools, sizeof(*w->score)) < 0 ||
+            scratch_grow((void **)&w->eff, &w->neff, npools, sizeof(*w->eff)) < 0 ||
+            scratch_grow((void **)&w->center_total, &w->ncenter_total, ncenters,
+                         sizeof(*w->center_total)) < 0 ||
+            scratch_grow((void **)&w->center_used, &w->ncenter_used, ncenters,
+                         sizeof(*w->center_used)) < 0)
+            goto out;
+        res.borrowed = true;
+        res.candidates = w->candidates;
+        res.ranked = w->ranked;
+        tmp = w->tmp;
+        score = w->score;
+        eff = w->eff;
+        center_total = w->center_total;
+        center_used = w->center_used;
+        memset(center_total, 0, ncenters * sizeof(*center_total));
+        memset(center_used, 0, ncenters * sizeof(*center_used));
+    } else {
+        res.candidates = malloc((npools ? npools : 1) * sizeof(*res.candidates));
+        res.ranked = malloc((npools ? npools : 1) * sizeof(*res.ranked));
+        tmp = malloc((npools ? npools : 1) * sizeof(*tmp));
+        center_total = calloc(ncenters ? ncenters : 1, sizeof(*center_total));
+        center_used = calloc(ncenters ? ncenters : 1, sizeof(*center_used));
+        score = malloc((npools ? npools : 1) * sizeof(*score));
+        eff = malloc((npools ? npools : 1) * sizeof(*eff));
+        if (!res.candidates || !res.ranked || !tmp || !center_total || !center_used || !score ||
+            !eff)
+            goto out;
+    }
     res.ncandidates = npools;
 
     /*
@@ -551,11 +615,13 @@ int route_decide_ranked(const struct route_request *req, const struct route_cent
     r = 0;
 out:
     route_result_free(&res);
-    free(tmp);
-    free(score);
-    free(eff);
-    free(center_total);
-    free(center_used);
+    if (!scratch) {
+        free(tmp);
+        free(score);
+        free(eff);
+        free(center_total);
+        free(center_used);
+    }
     return r;
 }
 
@@ -563,8 +629,10 @@ void route_result_free(struct route_result *r)
 {
     if (!r)
         return;
-    free(r->candidates);
-    free(r->ranked);
+    if (!r->borrowed) {
+        free(r->candidates);
+        free(r->ranked);
+    }
     free(r->pieces);
     memset(r, 0, sizeof(*r));
     r->voucher = -1;

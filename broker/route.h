@@ -126,6 +126,7 @@ struct route_result {
     double subsidy;
     double effective_total;
     long reasons[REJECT_COUNT]; /* rejected candidates per reason */
+    bool borrowed;              /* candidates and ranked belong to a route_scratch */
 };
 
 /*
@@ -158,7 +159,29 @@ int route_decide_ranked(const struct route_request *req, const struct route_cent
                         const struct route_voucher *vouchers, size_t nvouchers, unsigned flags,
                         struct route_result *ret);
 
-/* Frees what route_decide allocated and zeroes *r. NULL is a no-op. */
+/*
+ * Working memory kept between decisions: route_decide_scratch grows it as
+ * needed and the result's candidates and ranked arrays live in it (the result
+ * is "borrowed"), valid until the next decision with the same scratch. Saves
+ * a request the allocation (and the allocator's upkeep) of arrays as long as
+ * the inventory. Zero-initialise; free with route_scratch_free.
+ */
+struct route_scratch {
+    struct route_candidate *candidates;
+    size_t *ranked, *tmp;
+    double *score, *eff;
+    long *center_total, *center_used;
+    size_t ncandidates, nranked, ntmp, nscore, neff, ncenter_total, ncenter_used; /* capacities */
+};
+
+/* route_decide_ranked using (and growing) scratch; scratch NULL is route_decide_ranked. */
+int route_decide_scratch(const struct route_request *req, const struct route_center *centers,
+                         size_t ncenters, const struct route_pool *pools, size_t npools,
+                         const struct route_voucher *vouchers, size_t nvouchers, unsigned flags,
+                         struct route_scratch *scratch, struct route_result *ret);
+void route_scratch_free(struct route_scratch *s);
+
+/* Frees what route_decide allocated (not a scratch's arrays) and zeroes *r. NULL is a no-op. */
 void route_result_free(struct route_result *r);
 
 /*

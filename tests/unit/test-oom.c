@@ -73,6 +73,7 @@ static void world(void)
 struct route_case {
     const char *name;
     struct route_request req;
+    bool scratch; /* route_decide_scratch into a fresh scratch, top ranking only */
 };
 
 static const char *op_route(void *ctx, int *ret)
@@ -80,9 +81,12 @@ static const char *op_route(void *ctx, int *ret)
     const struct route_case *rc = ctx;
     struct route_result res;
     static char what[128];
+    struct route_scratch scratch = {0};
     memset(&res, 0xa5, sizeof(res));
-    int r =
-        route_decide(&rc->req, centers, N(centers), pools, N(pools), vouchers, N(vouchers), &res);
+    int r = rc->scratch ? route_decide_scratch(&rc->req, centers, N(centers), pools, N(pools),
+                                               vouchers, N(vouchers), 0, &scratch, &res)
+                        : route_decide(&rc->req, centers, N(centers), pools, N(pools), vouchers,
+                                       N(vouchers), &res);
     *ret = r;
     if (r == 0) {
         char buf[512];
@@ -92,6 +96,7 @@ static const char *op_route(void *ctx, int *ret)
         bool allocated = failalloc_attempts() != attempts || failalloc_live() != before;
         bool placed = res.placed;
         route_result_free(&res);
+        route_scratch_free(&scratch);
         if (n <= 0 || buf[0] == '\0')
             return "route_explain wrote nothing";
         if (allocated)
@@ -100,6 +105,7 @@ static const char *op_route(void *ctx, int *ret)
             return "nothing placed";
         return NULL;
     }
+    route_scratch_free(&scratch);
     if (r != -ENOMEM) {
         snprintf(what, sizeof(what), "route_decide returned %d, not -ENOMEM", r);
         return what;
@@ -121,7 +127,8 @@ static void test_route(void)
           .max_latency_ms = -1,
           .max_price = -1,
           .gang = true,
-          .weights = weights_default}},
+          .weights = weights_default},
+         false},
         {"route_decide split, 120 bf16 cards",
          {.precision = PREC_BF16,
           .cards = 120,
@@ -129,7 +136,8 @@ static void test_route(void)
           .max_latency_ms = -1,
           .max_price = -1,
           .gang = false,
-          .weights = weights_default}},
+          .weights = weights_default},
+         false},
         {"route_decide split by pflops",
          {.precision = PREC_FP16,
           .pflops = 20,
@@ -137,7 +145,17 @@ static void test_route(void)
           .max_latency_ms = 40,
           .max_price = -1,
           .gang = false,
-          .weights = {1, 0.5, 0.2}}},
+          .weights = {1, 0.5, 0.2}},
+         false},
+        {"route_decide_scratch split, 120 bf16 cards",
+         {.precision = PREC_BF16,
+          .cards = 120,
+          .hours = 10,
+          .max_latency_ms = -1,
+          .max_price = -1,
+          .gang = false,
+          .weights = weights_default},
+         true},
     };
     for (size_t i = 0; i < N(cases); i++) {
         struct failalloc_sweep sw = {.name = cases[i].name, .op = op_route};

@@ -620,6 +620,7 @@ static void test_property(void)
     struct route_center cs[MAXC];
     struct route_pool ps[MAXP];
     long bad_filter = 0, better = 0, placed = 0, split_over = 0, partial_differs = 0;
+    struct route_scratch scratch = {0};
 
     for (int n = 0; n < CASES; n++) {
         size_t nc = 1 + rnd() % MAXC, np = 1 + rnd() % MAXP;
@@ -678,9 +679,15 @@ static void test_property(void)
             bad_filter++;
             continue;
         }
-        /* Ranking only the top must decide exactly as ranking everything does. */
+        /*
+         * Ranking only the top must decide exactly as ranking everything does;
+         * every other case in a scratch reused over cases of every size, which
+         * must leave nothing of an earlier case behind.
+         */
         struct route_result t;
-        if (route_decide_ranked(&q, cs, nc, ps, np, &v, 1, 0, &t) != 0) {
+        int rt = n % 2 ? route_decide_scratch(&q, cs, nc, ps, np, &v, 1, 0, &scratch, &t)
+                       : route_decide_ranked(&q, cs, nc, ps, np, &v, 1, 0, &t);
+        if (rt != 0 || t.borrowed != (n % 2 == 1)) {
             partial_differs++;
         } else {
             bool same = t.placed == r.placed && t.npieces == r.npieces && t.voucher == r.voucher &&
@@ -693,6 +700,12 @@ static void test_property(void)
                        t.pieces[i].cards == r.pieces[i].cards;
             for (size_t k = 0; same && k < t.nranked; k++)
                 same = t.ranked[k] == r.ranked[k];
+            for (size_t i = 0; same && i < np; i++)
+                same = t.candidates[i].reason == r.candidates[i].reason &&
+                       t.candidates[i].cards == r.candidates[i].cards &&
+                       t.candidates[i].effective_total == r.candidates[i].effective_total &&
+                       t.candidates[i].score == r.candidates[i].score &&
+                       t.candidates[i].chosen == r.candidates[i].chosen;
             size_t others = 0;
             for (size_t k = 0; k < t.nranked; k++)
                 others += !t.candidates[t.ranked[k]].chosen;
@@ -729,6 +742,7 @@ static void test_property(void)
         }
         route_result_free(&r);
     }
+    route_scratch_free(&scratch);
     CHECK(bad_filter == 0, "property: %d cases, no choice breaks a hard filter (%ld did)", CASES,
           bad_filter);
     CHECK(better == 0, "property: no eligible candidate scores below the choice (%ld did)", better);
@@ -736,8 +750,9 @@ static void test_property(void)
     CHECK(placed > CASES / 10 && placed < CASES, "property: a real mix of outcomes (%ld placed)",
           placed);
     CHECK(partial_differs == 0,
-          "property: ranking only the top decides as ranking all does: pieces, totals, voucher, "
-          "reasons, the ranked prefix, the runner-up and 3 alternatives (%ld differed)",
+          "property: ranking only the top (half of it in a reused scratch) decides as ranking all "
+          "does: pieces, totals, voucher, reasons, every candidate, the ranked prefix, the "
+          "runner-up and 3 alternatives (%ld differed)",
           partial_differs);
 }
 
