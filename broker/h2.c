@@ -1751,6 +1751,12 @@ static int h2_server_alloc(struct ev_loop *loop, const struct h2_limits *limits,
     server->reaper.data = server;
     ev_prepare_init(&server->pass_end, h2_server_on_pass_end);
     server->pass_end.data = server;
+    /*
+     * First of the watchers run before the loop blocks: the pass's group is
+     * stored before any other prepare watcher (a feed batch commit, the
+     * reaper) runs, so none of them lands inside it.
+     */
+    ev_set_priority(&server->pass_end, EV_MAXPRI);
     ev_init(&server->shutdown_timer, h2_server_on_shutdown_timer);
     server->shutdown_timer.data = server;
     *ret_server = server;
