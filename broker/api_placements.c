@@ -648,7 +648,7 @@ static bool same_outcome(const cJSON *stored, const cJSON *again)
  */
 static int rederive(struct api *api, const struct decision_row *d, cJSON *record)
 {
-    struct route_base b = {0};
+    const struct route_base *b = NULL;
     struct placement_request req = {0};
     struct route_input in = {0};
     struct route_result res = {.voucher = -1};
@@ -656,14 +656,10 @@ static int rederive(struct api *api, const struct decision_row *d, cJSON *record
     size_t nv = 0;
     long *held = NULL, *unseen = NULL;
     cJSON *vdoc = NULL, *again = NULL, *cands = NULL;
-    char *text = NULL, *req_text = NULL;
+    char *req_text = NULL;
     bool parsed = false;
     struct json_error err = {0};
-    int r = store_epoch_get(api->st, d->epoch, &text);
-    if (r == 0) {
-        cJSON *doc = cJSON_Parse(text);
-        r = doc ? route_base_from_json(doc, &b) : -EINVAL;
-    }
+    int r = inventory_epoch_base(api->inv, d->epoch, &b);
     const cJSON *rq = cJSON_GetObjectItemCaseSensitive(record, "request");
     if (r == 0) {
         req_text = cJSON_PrintUnformatted(rq);
@@ -675,12 +671,12 @@ static int rederive(struct api *api, const struct decision_row *d, cJSON *record
         r = vdoc ? decision_vouchers_read(vdoc, &v, &nv) : -EINVAL;
     }
     if (r == 0) {
-        held = calloc(b.npools ? b.npools : 1, sizeof(*held));
-        unseen = calloc(b.npools ? b.npools : 1, sizeof(*unseen));
-        r = held && unseen ? usage_at(api, d, &b, held, unseen) : -ENOMEM;
+        held = calloc(b->npools ? b->npools : 1, sizeof(*held));
+        unseen = calloc(b->npools ? b->npools : 1, sizeof(*unseen));
+        r = held && unseen ? usage_at(api, d, b, held, unseen) : -ENOMEM;
     }
     if (r == 0)
-        r = route_base_input(&b, req.origin, d->at, held, unseen, &in);
+        r = route_base_input(b, req.origin, d->at, held, unseen, &in);
     if (r == 0)
         r = route_decide(&req.route, in.centers, in.ncenters, in.pools, in.npools, v, nv, &res);
     if (r == 0) {
@@ -730,8 +726,6 @@ static int rederive(struct api *api, const struct decision_row *d, cJSON *record
     if (parsed)
         request_free(&req);
     free(req_text);
-    free(text);
-    route_base_free(&b);
     return r;
 }
 

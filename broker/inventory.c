@@ -48,11 +48,15 @@ static void clear(struct inventory *inv)
     const struct config *cfg = inv->cfg;
     struct catalog cat = inv->catalog;
     struct route_scratch scratch = inv->scratch;
+    struct route_base old_base = inv->old_base;
+    int64_t old_epoch = inv->old_epoch;
     memset(inv, 0, sizeof(*inv));
     inv->st = st;
     inv->cfg = cfg;
     inv->catalog = cat;
     inv->scratch = scratch;
+    inv->old_base = old_base;
+    inv->old_epoch = old_epoch;
 }
 
 /* The catalog, loaded once. 0 or a negative errno. */
@@ -71,6 +75,7 @@ void inventory_free(struct inventory *inv)
     clear(inv);
     catalog_free(&inv->catalog);
     route_scratch_free(&inv->scratch);
+    route_base_free(&inv->old_base);
 }
 
 void inventory_invalidate(struct inventory *inv)
@@ -388,6 +393,32 @@ int inventory_epoch(struct inventory *inv, int64_t now, int64_t *ret)
         }
     }
     *ret = inv->epoch;
+    return 0;
+}
+
+int inventory_epoch_base(struct inventory *inv, int64_t epoch, const struct route_base **ret)
+{
+    *ret = NULL;
+    if (inv->loaded && epoch > 0 && epoch == inv->epoch) {
+        *ret = &inv->base;
+        return 0;
+    }
+    if (epoch <= 0 || epoch != inv->old_epoch) {
+        char *text = NULL;
+        int r = store_epoch_get(inv->st, epoch, &text);
+        if (r < 0)
+            return r;
+        cJSON *doc = cJSON_Parse(text);
+        free(text);
+        struct route_base b = {0};
+        r = doc ? route_base_from_json(doc, &b) : -EINVAL;
+        if (r < 0)
+            return r;
+        route_base_free(&inv->old_base);
+        inv->old_base = b;
+        inv->old_epoch = epoch;
+    }
+    *ret = &inv->old_base;
     return 0;
 }
 

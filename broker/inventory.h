@@ -49,6 +49,8 @@ struct inventory {
     uint64_t usage_gen;           /* counts changes of held/unseen */
     struct origin_input *origins; /* owned; per region of base, built on first use */
     struct route_scratch scratch; /* owned; routing's working memory, kept across reloads */
+    int64_t old_epoch;            /* the epoch in old_base, 0 = none */
+    struct route_base old_base; /* owned; the last earlier epoch read back (kept across reloads) */
 };
 
 /* The routing inputs for requests from one origin, kept between inventory changes. */
@@ -85,6 +87,14 @@ void inventory_hold_added(struct inventory *inv, size_t pool, long cards);
 
 /* The id of the stored copy of inv->base, storing it first if needed. */
 int inventory_epoch(struct inventory *inv, int64_t now, int64_t *ret);
+
+/*
+ * The routing inputs of a stored epoch, read from the store: inv->base itself
+ * when it is the current one, else the last earlier epoch asked for is kept
+ * parsed. Valid until the next inventory call. 0, -ENOENT, -EINVAL (not such
+ * a document), -ENOMEM or a store error.
+ */
+int inventory_epoch_base(struct inventory *inv, int64_t epoch, const struct route_base **ret);
 
 /* Whether a pool's snapshot is older than its center's staleness limit at now. */
 bool inventory_pool_stale(const struct inventory *inv, const struct pool_row *p, int64_t now);
