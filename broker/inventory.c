@@ -373,7 +373,15 @@ void inventory_hold_added(struct inventory *inv, size_t pool, long cards)
 {
     if (inv->loaded && inv->usage_loaded && pool < inv->base.npools) {
         inv->held[pool] += cards;
-        inv->usage_gen++;
+        /* Inputs that were up to date stay so with this one change, not a copy of all. */
+        uint64_t before = inv->usage_gen++;
+        for (size_t o = 0; inv->origins && o < inv->base.nregions; o++) {
+            struct origin_input *oi = &inv->origins[o];
+            if (oi->in.pools && oi->usage_gen == before) {
+                oi->in.pools[pool].held += cards;
+                oi->usage_gen = inv->usage_gen;
+            }
+        }
     }
 }
 
