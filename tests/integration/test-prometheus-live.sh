@@ -10,6 +10,7 @@
 # stops, the feed shows an error and the center keeps its last snapshot.
 # Skips without prometheus (tools/deps.sh --test installs it).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/live.sh"
 
 if ! command -v prometheus >/dev/null 2>&1; then
   echo "ok 1 - # SKIP prometheus not installed (tools/deps.sh --test installs it)"
@@ -42,10 +43,6 @@ trap 'exit 143' TERM INT
 # Every wait ends by its own deadline, and all of them by the test's budget.
 WAIT_S=${PROM_LIVE_WAIT_S:-30}
 BUDGET_END=$(($(date +%s) + ${PROM_LIVE_BUDGET_S:-150}))
-deadline() { # prints the end of a wait of $1 seconds, capped by the budget
-  local e=$(($(date +%s) + $1))
-  echo $((e < BUDGET_END ? e : BUDGET_END))
-}
 
 LOGS_SHOWN=0
 show_logs() { # the tails of the Prometheus, HTTP server and broker logs as TAP comments, once
@@ -57,42 +54,6 @@ show_logs() { # the tails of the Prometheus, HTTP server and broker logs as TAP 
   tail -n 5 "$WORK/metrics-http.log" 2>/dev/null | sed 's/^/# /'
   echo "# == brokerd.log"
   tail -n 20 "$WORK/brokerd.log" 2>/dev/null | sed 's/^/# /'
-}
-check() { # STATUS DESCRIPTION: ok, and the logs after the first failure
-  ok "$1" "$2"
-  [ "$1" -eq 0 ] || show_logs
-}
-bail() { # DESCRIPTION: a failed step the rest depends on
-  check 1 "$1"
-  done_testing
-}
-
-JQDEFS='
-def pool($m): [.pools[] | select(.model == $m)] | if length == 1 then .[0] else null end;
-def counts($m; $t; $f; $b): pool($m) | . != null and .total == $t and .free == $f and .largest_block == $b;
-def near($a; $b): (($a - $b) | if . < 0 then -. else . end) < 1e-6;
-def pieces: [.pieces[] | "\(.center)/\(.model)/\(.cards)"];
-def cand($c; $m): [.candidates[] | select(.center == $c and .model == $m)] | if length == 1 then .[0] else null end;
-'
-jx() { printf '%s' "$BODY" | jq -e "$JQDEFS $1" >/dev/null 2>&1; }
-
-# wait_center ID JQ: polls GET /v1/centers/ID until JQ holds; false at the deadline.
-wait_center() {
-  local end
-  end=$(deadline "$WAIT_S")
-  while :; do
-    req GET "/v1/centers/$1" "" "$ADMIN"
-    if [ "$STATUS" = 200 ] && jx "$2"; then return 0; fi
-    if [ "$(date +%s)" -ge "$end" ]; then
-      echo "# $1 after ${WAIT_S}s: $(printf '%s' "$BODY" | jq -c '{pools: [.pools[]? | "\(.model) total \(.total) free \(.free) largest_block \(.largest_block)"], feed: (.feeds[0]? | {last_success, last_error, age_s})}' 2>/dev/null)"
-      return 1
-    fi
-    sleep 0.2
-  done
-}
-
-free_port() { # prints a TCP port free on 127.0.0.1 just now
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
 # --- the metrics file ----------------------------------------------------------------

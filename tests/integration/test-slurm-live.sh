@@ -8,6 +8,7 @@
 # a second center shows the HTTP error and leaves the first alone; when the
 # cluster goes away the center keeps its last snapshot. Skips without Slurm.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/live.sh"
 
 missing=""
 for c in slurmctld slurmd slurmrestd sbatch munged; do
@@ -36,10 +37,6 @@ trap 'exit 143' TERM INT
 # so the test ends well inside meson's 180 s even when everything fails.
 WAIT_S=${SLURM_LIVE_WAIT_S:-30}
 BUDGET_END=$(($(date +%s) + ${SLURM_LIVE_BUDGET_S:-150}))
-deadline() { # prints the end of a wait of $1 seconds, capped by the budget
-  local e=$(($(date +%s) + $1))
-  echo $((e < BUDGET_END ? e : BUDGET_END))
-}
 
 LOGS_SHOWN=0
 show_logs() { # the tails of the Slurm and broker logs as TAP comments, once
@@ -49,38 +46,7 @@ show_logs() { # the tails of the Slurm and broker logs as TAP comments, once
   echo "# == brokerd.log"
   tail -n 20 "$WORK/brokerd.log" 2>/dev/null | sed 's/^/# /'
 }
-check() { # STATUS DESCRIPTION: ok, and the logs after the first failure
-  ok "$1" "$2"
-  [ "$1" -eq 0 ] || show_logs
-}
-bail() { # DESCRIPTION: a failed step the rest depends on
-  check 1 "$1"
-  done_testing
-}
 
-JQDEFS='
-def pool($m): [.pools[] | select(.model == $m)] | if length == 1 then .[0] else null end;
-def counts($m; $t; $f; $b): pool($m) | . != null and .total == $t and .free == $f and .largest_block == $b;
-def near($a; $b): (($a - $b) | if . < 0 then -. else . end) < 1e-6;
-def pieces: [.pieces[] | "\(.center)/\(.model)/\(.cards)"];
-def cand($c; $m): [.candidates[] | select(.center == $c and .model == $m)] | if length == 1 then .[0] else null end;
-'
-jx() { printf '%s' "$BODY" | jq -e "$JQDEFS $1" >/dev/null 2>&1; }
-
-# wait_center ID JQ: polls GET /v1/centers/ID until JQ holds; false at the deadline.
-wait_center() {
-  local end
-  end=$(deadline "$WAIT_S")
-  while :; do
-    req GET "/v1/centers/$1" "" "$ADMIN"
-    if [ "$STATUS" = 200 ] && jx "$2"; then return 0; fi
-    if [ "$(date +%s)" -ge "$end" ]; then
-      echo "# $1 after ${WAIT_S}s: $(printf '%s' "$BODY" | jq -c '{pools: [.pools[]? | "\(.model) total \(.total) free \(.free) largest_block \(.largest_block)"], feed: (.feeds[0]? | {last_success, last_error, age_s})}' 2>/dev/null)"
-      return 1
-    fi
-    sleep 0.2
-  done
-}
 center() { # ID TOKEN: a center in cn-guiyang pulling the lab's nodes every second
   printf '{"id":"%s","name":"Slurm lab %s","operator":"op1","region":"cn-guiyang","staleness_s":600,"feeds":[{"adapter":"slurm","url":"%s/slurm/{version}/nodes","interval_s":1,"auth":{"slurm_user":"%s","slurm_token":"%s"},"options":{"price_per_card_hour":{"A100":9.8,"H100":26}}}]}' \
     "$1" "$1" "$REST_URL" "$REST_USER" "$2"
