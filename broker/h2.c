@@ -529,6 +529,22 @@ static int h2_conn_run_kept(struct h2_conn *conn)
     return 0;
 }
 
+/*
+ * Whether a request this input completed may change state. Reads alone open no
+ * group (they are answered at once); once a group is open, reads of the same
+ * pass join it, so that nothing they saw is sent before it is stored.
+ */
+static bool h2_conn_ready_writes(struct h2_conn *conn)
+{
+    for (size_t i = 0; i < conn->nready; i++) {
+        struct h2_stream *stream =
+            nghttp2_session_get_stream_user_data(conn->session, conn->ready[i]);
+        if (stream != NULL && stream->method != NULL && h2_stream_writes(stream))
+            return true;
+    }
+    return false;
+}
+
 /* Opens the loop pass's group if needed: true when requests now run inside it. */
 static bool h2_server_pass_begin(struct h2_server *server)
 {
@@ -1106,7 +1122,8 @@ static int h2_conn_recv(struct h2_conn *conn, const uint8_t *data, size_t len)
     if (len == 0)
         return 0;
     n = nghttp2_session_mem_recv(conn->session, data, len);
-    if (n >= 0 && conn->nready > 0 && h2_server_pass_begin(conn->server)) {
+    if (n >= 0 && conn->nready > 0 && (conn->server->pass_open || h2_conn_ready_writes(conn)) &&
+        h2_server_pass_begin(conn->server)) {
         int r = h2_conn_run_kept(conn);
         conn->nready = 0;
         if (r != 0) {

@@ -116,10 +116,12 @@ typedef void h2_log_fn(void *userdata, int32_t stream_id, const char *peer, cons
 void h2_server_set_log(struct h2_server *server, h2_log_fn *log, void *userdata);
 
 /*
- * Group commit over a loop pass: begin is called before the first request
- * handler of a pass (every connection's requests completed by the reads of one
- * libev iteration) and end once the pass is over, before the loop blocks
- * again; none of the group's answers is queued before end returns. begin
+ * Group commit over a loop pass: begin is called before the handler of the
+ * first request that may write (any method but GET and HEAD) in a pass (every
+ * connection's requests completed by the reads of one libev iteration), the
+ * pass's later requests join the group, and end is called once the pass is
+ * over, before the loop blocks again; none of the group's answers is queued
+ * before end returns. Reads with no group open are answered at once. begin
  * failing (nonzero) means no group: each request is answered as it is
  * handled. end failing means nothing the group did was kept: its writes
  * (methods other than GET and HEAD) are answered 503. For the in-memory

@@ -3,11 +3,11 @@
  * client session writes several requests, the bytes go to brokerd's
  * connection in one read (h2_mem_feed) or one request per read, and the
  * client reads the answers back. Checks that the batch hooks wrap exactly the
- * handler calls of one loop pass (one feed of the in-memory connection), that
- * answers are queued only after the end hook, and that when the end hook
- * fails every write of the group is answered 503 while reads keep their
- * answers. Then two real connections on loopback whose requests arrive in
- * the same loop pass share one group.
+ * handler calls of one loop pass with a write in it (one feed of the
+ * in-memory connection; reads alone open no group), that answers are queued
+ * only after the end hook, and that when the end hook fails every write of
+ * the group is answered 503 while reads keep their answers. Then two real connections on loopback
+ * whose requests arrive in the same loop pass share one group.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -271,6 +271,14 @@ int main(void)
     feed(m, &c);
     CHECK(strcmp(trace, "BHHHEBHE") == 0, "a pass of one request is a group of one (%s)", trace);
     CHECK(c.status[3] == 201, "and is answered (%d)", c.status[3]);
+
+    /* Reads alone open no group. */
+    submit(&c, "GET", "/e");
+    submit(&c, "GET", "/f");
+    feed(m, &c);
+    CHECK(strcmp(trace, "BHHHEBHEHH") == 0, "a pass of reads only: handlers, no group (%s)", trace);
+    CHECK(c.status[4] == 200 && c.status[5] == 200, "both answered (%d %d)", c.status[4],
+          c.status[5]);
     h2_mem_free(m);
     nghttp2_session_del(c.s);
 

@@ -181,6 +181,15 @@ run() { # NAME URL BODY-FILE [extra h2load args]
   fi
 }
 run nghttpd "http://127.0.0.1:$NPORT/quote.json" "$WORK/quote.json"
+# brokerd's own ceiling: the same HTTP/2 server answering GET /healthz (no token, no routing,
+# no database), so the figures below split into transport and the work of a placement.
+H2LOAD_GET=(h2load "${H2LOAD_ARGS[@]}")
+echo
+echo "== healthz"
+echo "\$ ${H2LOAD_GET[*]} $URL/healthz"
+timeout $((WARMUP + SECONDS_RUN + 60)) "${H2LOAD_GET[@]}" "$URL/healthz" >"$WORK/h2load-healthz.txt" 2>&1 || true
+grep -E '^(finished in|requests:|status codes:)' "$WORK/h2load-healthz.txt" | sed 's/^/  /'
+RPS[healthz]=$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' "$WORK/h2load-healthz.txt")
 run dry-run "$URL/v1/placements" "$WORK/quote.json" -H "authorization: Bearer $TEN"
 run hold "$URL/v1/placements" "$WORK/hold.json" -H "authorization: Bearer $TEN"
 
@@ -227,4 +236,10 @@ if [ -n "$n" ] && [ "$n" != 0 ]; then
   printf '  %-14s %12s  %6s x  (goal >= 0.5)\n' "dry runs" "${RPS[dry-run]:-?}" "$(ratio "${RPS[dry-run]:-0}" "$n")"
   printf '  %-14s %12s  %6s x  (goal >= 0.25)\n' "durable holds" "${RPS[hold]:-?}" "$(ratio "${RPS[hold]:-0}" "$n")"
   printf '  %-14s %12s  %6s x  (goal >= 0.25)\n' "hold+release" "${RPS[pair]:-?}" "$(ratio "${RPS[pair]:-0}" "$n")"
+  printf '  %-14s %12s  %6s x  (brokerd GET /healthz: its HTTP/2 ceiling)\n' "healthz" "${RPS[healthz]:-?}" "$(ratio "${RPS[healthz]:-0}" "$n")"
+fi
+h=${RPS[healthz]:-0}
+if [ -n "$h" ] && [ "$h" != 0 ]; then
+  printf '  %-14s %12s  %6s x of brokerd /healthz\n' "dry/healthz" "${RPS[dry-run]:-?}" "$(ratio "${RPS[dry-run]:-0}" "$h")"
+  printf '  %-14s %12s  %6s x of brokerd /healthz\n' "holds/healthz" "${RPS[hold]:-?}" "$(ratio "${RPS[hold]:-0}" "$h")"
 fi
