@@ -181,8 +181,8 @@ run() { # NAME URL BODY-FILE [extra h2load args]
   fi
 }
 run nghttpd "http://127.0.0.1:$NPORT/quote.json" "$WORK/quote.json"
-# brokerd's own ceiling: the same HTTP/2 server answering GET /healthz (no token, no routing,
-# no database), so the figures below split into transport and the work of a placement.
+# brokerd's own ceiling: the same HTTP/2 server answering GET /healthz (one database read; no
+# token, routing or record), so the figures below split into transport and the work of a placement.
 H2LOAD_GET=(h2load "${H2LOAD_ARGS[@]}")
 echo
 echo "== healthz"
