@@ -28,6 +28,7 @@
 #define FETCH_MAX_HEADER_BYTES 16384               /* sum of the caller's header lines */
 #define FETCH_BODY_CHUNK ((size_t)16384)           /* first body allocation */
 #define FETCH_USER_AGENT "suanwang-fetch/0.1"
+#define FETCH_MAX_HOST_CONNECTIONS 4L /* per host and port, for shared connections */
 
 /* So that FETCH_MAX_MAX_BYTES always fits CURLOPT_MAXFILESIZE_LARGE. */
 _Static_assert(sizeof(curl_off_t) >= sizeof(size_t), "curl_off_t narrower than size_t");
@@ -45,9 +46,21 @@ enum fetch_state {
     FETCH_JOB_DONE,      /* its callback is running; freed when it returns */
 };
 
+/*
+ * A curl multi handle on the loop: its sockets (one ev_io each) and its single timeout.
+ * Transfers that may share connections go through one with a per-host connection cap;
+ * those that never share (h2c on libcurl < 8, see fetch_job_setup()) through one without.
+ */
+struct fetch_multi {
+    struct fetch *f; /* borrowed */
+    CURLM *multi;    /* owned */
+    ev_timer timer;  /* curl's single timeout */
+};
+
 /* One socket curl asked us to watch (shared by every transfer on that connection). */
 struct fetch_sock {
     struct fetch *f;                /* borrowed */
+    struct fetch_multi *m;          /* borrowed: the multi handle that owns the socket */
     struct fetch_sock *prev, *next; /* links in f->socks */
     ev_io io;                       /* fd is curl's; curl closes it after telling us */
 };
@@ -58,7 +71,8 @@ struct fetch_job {
     struct fetch_job *reap_next;   /* link in f->reap while FAILING or CANCELLED */
     enum fetch_state state;
     CURL *easy;                 /* owned; CURLOPT_PRIVATE points back here */
-    bool in_multi;              /* easy has been added to f->multi */
+    struct fetch_multi *m;      /* borrowed: the multi handle it goes through */
+    bool in_multi;              /* easy has been added to m->multi */
     struct curl_slist *headers; /* owned; the request headers */
     fetch_done_fn *done;        /* called once unless cancelled */
     void *userdata;             /* borrowed */
@@ -73,15 +87,15 @@ struct fetch_job {
 };
 
 struct fetch {
-    struct ev_loop *loop;     /* borrowed */
-    CURLM *multi;             /* owned */
-    ev_timer timer;           /* curl's single timeout */
-    ev_prepare reaper;        /* frees cancelled jobs, reports FAILING ones, outside curl */
-    struct fetch_sock *socks; /* owned */
-    struct fetch_job *jobs;   /* owned, in every state but DONE */
-    struct fetch_job *reap;   /* borrowed from jobs: FAILING or CANCELLED */
-    unsigned nactive;         /* jobs RUNNING or FAILING */
-    bool h2c_no_reuse;        /* libcurl < 8.0.0: see fetch_job_setup() */
+    struct ev_loop *loop;      /* borrowed */
+    struct fetch_multi shared; /* transfers that may share connections, capped per host */
+    struct fetch_multi single; /* transfers with a connection each, not capped */
+    ev_prepare reaper;         /* frees cancelled jobs, reports FAILING ones, outside curl */
+    struct fetch_sock *socks;  /* owned */
+    struct fetch_job *jobs;    /* owned, in every state but DONE */
+    struct fetch_job *reap;    /* borrowed from jobs: FAILING or CANCELLED */
+    unsigned nactive;          /* jobs RUNNING or FAILING */
+    bool h2c_no_reuse;         /* libcurl < 8.0.0: see fetch_job_setup() */
 };
 
 /* How a finished transfer's CURLcode reads as an errno. Anything else is -EIO. */
@@ -393,7 +407,7 @@ static void fetch_job_free(struct fetch_job *job)
         return;
     if (job->easy != NULL) {
         if (job->in_multi)
-            curl_multi_remove_handle(job->f->multi, job->easy);
+            curl_multi_remove_handle(job->m->multi, job->easy);
         curl_easy_cleanup(job->easy);
     }
     curl_slist_free_all(job->headers);
@@ -455,7 +469,7 @@ static void fetch_job_finish(struct fetch_job *job, CURLcode code)
     curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(job->easy, CURLINFO_HTTP_VERSION, &version);
     curl_easy_getinfo(job->easy, CURLINFO_TOTAL_TIME_T, &us);
-    curl_multi_remove_handle(f->multi, job->easy);
+    curl_multi_remove_handle(job->m->multi, job->easy);
     job->in_multi = false;
 
     res.err = job->err != 0 ? job->err : fetch_errno(code);
@@ -497,7 +511,7 @@ static void fetch_job_finish(struct fetch_job *job, CURLcode code)
 }
 
 /* Completes every transfer curl has finished. Called after each socket_action. */
-static void fetch_drain(struct fetch *f)
+static void fetch_drain(struct fetch_multi *m)
 {
     struct fetch_job *job;
     CURLMsg *msg;
@@ -506,7 +520,7 @@ static void fetch_drain(struct fetch *f)
     int left;
 
     for (;;) {
-        msg = curl_multi_info_read(f->multi, &left);
+        msg = curl_multi_info_read(m->multi, &left);
         if (msg == NULL)
             break;
         if (msg->msg != CURLMSG_DONE)
@@ -529,7 +543,7 @@ static void fetch_drain(struct fetch *f)
 static void fetch_on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct fetch_sock *fs = w->data;
-    struct fetch *f = fs->f;
+    struct fetch_multi *m = fs->m;
     int fd = w->fd;
     int action = 0;
     int running;
@@ -542,19 +556,19 @@ static void fetch_on_io(struct ev_loop *loop, ev_io *w, int revents)
     if (revents & EV_ERROR)
         action |= CURL_CSELECT_ERR;
     /* fs may be freed inside this call (CURL_POLL_REMOVE): not touched after it. */
-    curl_multi_socket_action(f->multi, fd, action, &running);
-    fetch_drain(f);
+    curl_multi_socket_action(m->multi, fd, action, &running);
+    fetch_drain(m);
 }
 
 static void fetch_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
-    struct fetch *f = w->data;
+    struct fetch_multi *m = w->data;
     int running;
 
     (void)loop;
     (void)revents;
-    curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    fetch_drain(f);
+    curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    fetch_drain(m);
 }
 
 /* ev_prepare runs before the loop blocks again, so it is never starved as ev_idle can be. */
@@ -599,7 +613,8 @@ static void fetch_sock_free(struct fetch *f, struct fetch_sock *fs)
  */
 static int fetch_on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
-    struct fetch *f = userp;
+    struct fetch_multi *m = userp;
+    struct fetch *f = m->f;
     struct fetch_sock *fs = socketp;
     char *priv = NULL;
     int events = 0;
@@ -618,13 +633,14 @@ static int fetch_on_curl_socket(CURL *easy, curl_socket_t s, int what, void *use
             return 0;
         }
         fs->f = f;
+        fs->m = m;
         fs->next = f->socks;
         if (f->socks != NULL)
             f->socks->prev = fs;
         f->socks = fs;
         ev_init(&fs->io, fetch_on_io);
         fs->io.data = fs;
-        curl_multi_assign(f->multi, s, fs);
+        curl_multi_assign(m->multi, s, fs);
     }
     if (what & CURL_POLL_IN)
         events |= EV_READ;
@@ -644,18 +660,58 @@ static int fetch_on_curl_socket(CURL *easy, curl_socket_t s, int what, void *use
  */
 static int fetch_on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
-    struct fetch *f = userp;
+    struct fetch_multi *m = userp;
+    struct ev_loop *loop = m->f->loop;
 
     (void)multi;
-    ev_timer_stop(f->loop, &f->timer);
+    ev_timer_stop(loop, &m->timer);
     if (timeout_ms >= 0) {
-        ev_timer_set(&f->timer, (double)timeout_ms / 1000., 0.);
-        ev_timer_start(f->loop, &f->timer);
+        ev_timer_set(&m->timer, (double)timeout_ms / 1000., 0.);
+        ev_timer_start(loop, &m->timer);
     }
     return 0;
 }
 
 /* ---- public -------------------------------------------------------------------------------- */
+
+/*
+ * Makes one multi handle. max_host 0: no cap. Otherwise at most that many connections to one
+ * host and port: a burst of transfers to a server then waits for a connection rather than
+ * opening one each. That matters for HTTP/2: until the server's SETTINGS arrive libcurl
+ * assumes 100 streams per connection, so a thousand feeds polled at once from one host could
+ * open some 900 TLS connections (seconds of handshakes); capped, the transfers beyond a
+ * connection's first 100 wait and then share it once its real limit is known.
+ */
+static CURLMcode fetch_multi_init(struct fetch *f, struct fetch_multi *m, long max_host)
+{
+    CURLMcode mc;
+
+    m->f = f;
+    m->multi = curl_multi_init();
+    if (m->multi == NULL)
+        return CURLM_OUT_OF_MEMORY;
+    mc = curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, fetch_on_curl_socket);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, fetch_on_curl_timer);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    /*
+     * Up to 1,000 streams on one HTTP/2 connection (a server may announce fewer): with the
+     * default of 100, a thousand feeds polled at once from one host opened ten TLS connections,
+     * each loading the CA file and making a TLS context of its own.
+     */
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(m->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, 1000L);
+    if (mc == CURLM_OK && max_host > 0)
+        mc = curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, max_host);
+    ev_init(&m->timer, fetch_on_timer);
+    m->timer.data = m;
+    return mc;
+}
 
 /*
  * curl_global_init() is reference-counted by curl and paired with curl_global_cleanup() in
@@ -679,37 +735,17 @@ int fetch_new(struct ev_loop *loop, struct fetch **ret)
         return -ENOMEM;
     }
     f->loop = loop;
-    f->multi = curl_multi_init();
-    if (f->multi == NULL) {
-        free(f);
-        curl_global_cleanup();
-        return -ENOMEM;
-    }
-    mc = curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, fetch_on_curl_socket);
+    mc = fetch_multi_init(f, &f->shared, FETCH_MAX_HOST_CONNECTIONS);
     if (mc == CURLM_OK)
-        mc = curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
-    if (mc == CURLM_OK)
-        mc = curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, fetch_on_curl_timer);
-    if (mc == CURLM_OK)
-        mc = curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
-    if (mc == CURLM_OK)
-        mc = curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-    /*
-     * Up to 1,000 streams on one HTTP/2 connection (a server may announce fewer): with the
-     * default of 100, a thousand feeds polled at once from one host opened ten TLS connections,
-     * each loading the CA file and making a TLS context of its own.
-     */
-    if (mc == CURLM_OK)
-        mc = curl_multi_setopt(f->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, 1000L);
+        mc = fetch_multi_init(f, &f->single, 0);
     if (mc != CURLM_OK) {
-        curl_multi_cleanup(f->multi);
+        curl_multi_cleanup(f->shared.multi); /* NULL is fine */
+        curl_multi_cleanup(f->single.multi);
         free(f);
         curl_global_cleanup();
         return mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -ENOTSUP;
     }
     f->h2c_no_reuse = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
-    ev_init(&f->timer, fetch_on_timer);
-    f->timer.data = f;
     ev_prepare_init(&f->reaper, fetch_on_reap);
     f->reaper.data = f;
     *ret = f;
@@ -760,10 +796,12 @@ static int fetch_job_setup(struct fetch_job *job, const struct fetch_options *o,
          * prior-knowledge HTTP/2 connection with "Error in the HTTP2 framing layer"
          * (curl#10634, fixed by curl#10643). There, each h2c transfer gets a connection of
          * its own, closed after it: no multiplexing for h2c, but no spurious -EPROTO. HTTP/2
-         * over TLS (ALPN) is not affected and still multiplexes.
+         * over TLS (ALPN) is not affected and still multiplexes. Such transfers go through
+         * the multi handle without a per-host cap: capped, they would queue for no benefit.
          */
         FETCH_SETOPT(e, CURLOPT_FRESH_CONNECT, 1L);
         FETCH_SETOPT(e, CURLOPT_FORBID_REUSE, 1L);
+        job->m = &job->f->single;
     }
     FETCH_SETOPT(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
     FETCH_SETOPT(e, CURLOPT_TIMEOUT_MS, total_ms);
@@ -808,6 +846,7 @@ int fetch_start(struct fetch *f, const struct fetch_options *o, fetch_done_fn *d
     if (job == NULL)
         return -ENOMEM;
     job->f = f;
+    job->m = &f->shared;
     job->done = done;
     job->userdata = userdata;
     job->state = FETCH_JOB_RUNNING;
@@ -826,7 +865,7 @@ int fetch_start(struct fetch *f, const struct fetch_options *o, fetch_done_fn *d
     if (rv != 0)
         goto out_free_job;
     /* Arms our timer for "now"; the transfer itself starts from the loop. */
-    mc = curl_multi_add_handle(f->multi, job->easy);
+    mc = curl_multi_add_handle(job->m->multi, job->easy);
     if (mc != CURLM_OK) {
         rv = mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EIO;
         goto out_free_job;
@@ -886,8 +925,10 @@ void fetch_free(struct fetch *f)
      * Silence curl first: removing handles and closing connections must not call back into
      * a half-freed struct, and our watchers must stop before curl closes their fds.
      */
-    curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, NULL);
-    curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, NULL);
+    curl_multi_setopt(f->shared.multi, CURLMOPT_SOCKETFUNCTION, NULL);
+    curl_multi_setopt(f->shared.multi, CURLMOPT_TIMERFUNCTION, NULL);
+    curl_multi_setopt(f->single.multi, CURLMOPT_SOCKETFUNCTION, NULL);
+    curl_multi_setopt(f->single.multi, CURLMOPT_TIMERFUNCTION, NULL);
     while (f->socks != NULL)
         fetch_sock_free(f, f->socks);
     while (f->jobs != NULL) {
@@ -896,8 +937,10 @@ void fetch_free(struct fetch *f)
         fetch_job_free(job);
     }
     f->reap = NULL;
-    curl_multi_cleanup(f->multi);
-    ev_timer_stop(f->loop, &f->timer);
+    curl_multi_cleanup(f->shared.multi);
+    curl_multi_cleanup(f->single.multi);
+    ev_timer_stop(f->loop, &f->shared.timer);
+    ev_timer_stop(f->loop, &f->single.timer);
     ev_prepare_stop(f->loop, &f->reaper);
     free(f);
     curl_global_cleanup();

@@ -2,7 +2,8 @@
  * fetch — asynchronous HTTP(S) and file:// fetching for feeds: libcurl's
  * multi interface driven by the daemon's libev loop (socket and timer
  * callbacks; never a blocking call, never a busy loop). HTTP/2 multiplexing
- * where the server offers it, timeouts, a hard body cap, conditional requests
+ * where the server offers it, at most 4 shared connections to one host and port
+ * (transfers beyond wait for one), timeouts, a hard body cap, conditional requests
  * (ETag / Last-Modified). The only file that includes curl.h; curl's errors
  * become negative errno here. It knows nothing of adapters or centers.
  */

@@ -166,8 +166,10 @@ FEED_SHA=$(fnv "$DOCS/feed.json")
 
 # ---- the misbehaving server ----------------------------------------------------------------
 cat >"$WORK/server.py" <<'EOF'
-import gzip, http.server, socketserver, sys, time
+import gzip, http.server, socketserver, sys, threading, time
 
+LOCK = threading.Lock()
+SLOW = {"now": 0, "most": 0}  # /slow requests being answered, and the most at once
 HTML = b"<!DOCTYPE html><html><body><h1>503 Service Unavailable</h1></body></html>\n"
 GZ = gzip.compress(b"\0" * 200000)
 TAG = '"v1-abc"'
@@ -216,6 +218,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(200, self.headers.get("X-Probe", "").encode())
         elif p == "/gzip":
             self.reply(200, GZ, extra=[("Content-Encoding", "gzip")])
+        elif p.startswith("/slow/"):
+            with LOCK:
+                SLOW["now"] += 1
+                SLOW["most"] = max(SLOW["most"], SLOW["now"])
+            time.sleep(0.3)
+            with LOCK:
+                SLOW["now"] -= 1
+            self.reply(200, b"slow\n")
+        elif p == "/slow-most":
+            with LOCK:
+                self.reply(200, b"%d\n" % SLOW["most"])
         elif p == "/hang":
             time.sleep(3600)
         elif p == "/trickle":
@@ -455,6 +468,16 @@ ok $? "a URL without a scheme is refused with -EINVAL"
 probe --timeout -1 "$PY/feed.json"
 has status=error errno_name=EINVAL
 ok $? "a negative timeout is refused with -EINVAL"
+
+# Twelve slow transfers to one server at once: they share at most 4 connections (HTTP/1.1,
+# one request at a time each), so the server never answers more than 4 at once.
+urls=()
+for i in $(seq 1 12); do urls+=("$ODD/slow/$i"); done
+probe "${urls[@]}"
+most=$(curl -s --max-time 5 "$ODD/slow-most")
+[ "$RC" -eq 0 ] && [ "$(printf '%s\n' "$OUT" | grep -c '^id=.* status=ok .*http=200')" -eq 12 ] &&
+  [ -n "$most" ] && [ "$most" -ge 1 ] && [ "$most" -le 4 ]
+ok $? "12 transfers to one host at once: all 200, at most 4 connections at a time (saw $most)"
 
 probe "$PY/feed.json" "file://$DOCS/small.bin" "$ODD/500" "http://127.0.0.1:$(free_port)/" \
   "file://$DOCS/missing"
