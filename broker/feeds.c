@@ -30,8 +30,10 @@
 #define MAX_PAGES_CEILING 200
 
 struct feed_job {
-    struct feed_job *next; /* list of the scheduler's jobs */
-    struct feeds *fs;      /* borrowed */
+    struct feed_job *next;      /* list of the scheduler's jobs */
+    struct feed_job *hnext;     /* next job in its center's hash bucket */
+    struct feed_job *pend_next; /* next job waiting for the batch commit */
+    struct feeds *fs;           /* borrowed */
     char center[65];
     int idx;
     char key[AUTH_HASH_LEN + 1];         /* hash of everything that defines the job */
@@ -57,6 +59,7 @@ struct feed_job {
     int version;         /* index into api_versions for a "{version}" URL */
     int pending;         /* PENDING_*: a parsed poll waiting for the next batch commit */
     char *versioned_url; /* owned; url with "{version}" filled in */
+    bool polled;         /* its first poll has ended (committed, or failed) */
 };
 
 enum { PENDING_NONE, PENDING_APPLY, PENDING_TOUCH };
@@ -72,13 +75,52 @@ struct feeds {
     const struct config *cfg; /* borrowed */
     struct fetch *fetch;      /* borrowed */
     struct feeds_limits limits;
-    struct feed_job *jobs; /* owned list */
-    ev_check flush;        /* commits the polls parsed in this loop pass, as one transaction */
-    unsigned pending;      /* jobs waiting for the flush */
+    struct feed_job *jobs;     /* owned list */
+    struct feed_job **buckets; /* owned; the jobs by center, chained through hnext */
+    size_t nbuckets;           /* a power of two, at least njobs; 0 before the first job */
+    /* Commits the polls parsed in this loop pass, as one transaction, before the loop blocks
+       again (a check watcher would wait for the next wakeup: up to a second when idle). */
+    ev_prepare flush;
+    struct feed_job *pend_head, **pend_tail; /* jobs waiting for the flush, in order */
+    unsigned pending;                        /* their count */
     unsigned njobs;
     unsigned inflight;
-    uint64_t rng; /* jitter; not security relevant */
+    uint64_t rng;      /* jitter; not security relevant */
+    bool ready;        /* every feed known until then has ended its first poll; stays true */
+    unsigned unpolled; /* before ready: jobs whose first poll has not ended */
+    unsigned first_failed;
+    int64_t started_us; /* clock_mono_us when the scheduler started */
 };
+
+/*
+ * After start, the first poll of every pull feed: once each has ended (its snapshot
+ * committed, or its failure recorded), the inventory is as complete as the feeds allow
+ * and one line says so. Feeds added after that do not count.
+ */
+static void check_ready(struct feeds *fs)
+{
+    if (fs->ready || fs->unpolled)
+        return;
+    fs->ready = true;
+    if (fs->njobs)
+        log_info("feeds: every pull feed has been polled once: %u feeds, %u failed, %.0f ms "
+                 "after the scheduler started",
+                 fs->njobs, fs->first_failed, (double)(clock_mono_us() - fs->started_us) / 1000.0);
+}
+
+static void first_poll_ended(struct feed_job *job, bool ok)
+{
+    struct feeds *fs = job->fs;
+    if (job->polled)
+        return;
+    job->polled = true;
+    if (fs->ready)
+        return;
+    fs->unpolled--;
+    if (!ok)
+        fs->first_failed++;
+    check_ready(fs);
+}
 
 static double jitter(struct feeds *fs, double seconds)
 {
@@ -88,6 +130,53 @@ static double jitter(struct feeds *fs, double seconds)
     double u = (double)(fs->rng >> 11) / 9007199254740992.0; /* [0, 1) */
     double j = seconds * fs->limits.jitter * (2 * u - 1);
     return seconds + j > 0.05 ? seconds + j : 0.05;
+}
+
+/* FNV-1a of a center id: every job of a center is in the same bucket. */
+static size_t center_bucket(const struct feeds *fs, const char *center)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (const unsigned char *p = (const unsigned char *)center; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return (size_t)h & (fs->nbuckets - 1);
+}
+
+/* The first job in the bucket of a center (its own jobs and maybe others: compare). */
+static struct feed_job *center_jobs(const struct feeds *fs, const char *center)
+{
+    return fs->nbuckets ? fs->buckets[center_bucket(fs, center)] : NULL;
+}
+
+/* Makes room in the index for `want` jobs, rehashing the jobs listed so far. */
+static int index_reserve(struct feeds *fs, size_t want)
+{
+    if (want <= fs->nbuckets)
+        return 0;
+    size_t n = fs->nbuckets ? fs->nbuckets : 64;
+    while (n < want)
+        n *= 2;
+    struct feed_job **b = calloc(n, sizeof(*b));
+    if (!b)
+        return -ENOMEM;
+    free(fs->buckets);
+    fs->buckets = b;
+    fs->nbuckets = n;
+    for (struct feed_job *j = fs->jobs; j; j = j->next) {
+        size_t i = center_bucket(fs, j->center);
+        j->hnext = b[i];
+        b[i] = j;
+    }
+    return 0;
+}
+
+static void index_remove(struct feeds *fs, struct feed_job *job)
+{
+    struct feed_job **pp = &fs->buckets[center_bucket(fs, job->center)];
+    while (*pp && *pp != job)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = job->hnext;
+    job->hnext = NULL;
 }
 
 static void schedule(struct feed_job *job, double seconds)
@@ -115,8 +204,17 @@ static void job_free(struct feed_job *job)
         fetch_cancel(job->inflight);
         job->fs->inflight--;
     }
-    if (job->pending)
+    if (job->pending) {
+        struct feed_job **pp = &job->fs->pend_head;
+        while (*pp != job)
+            pp = &(*pp)->pend_next;
+        *pp = job->pend_next;
+        if (job->fs->pend_tail == &job->pend_next)
+            job->fs->pend_tail = pp;
         job->fs->pending--;
+    }
+    if (!job->polled && !job->fs->ready)
+        job->fs->unpolled--;
     poll_reset(job);
     free(job->url);
     free(job->versioned_url);
@@ -152,6 +250,7 @@ static void fail(struct feed_job *job, const char *fmt, ...)
     log_warn("feed %s#%d (%s) failed (%u in a row), retry in %.0f s: %s", job->center, job->idx,
              job->adapter->name, job->failures, delay, msg);
     schedule(job, jitter(fs, delay));
+    first_poll_ended(job, false);
 }
 
 static void succeed(struct feed_job *job, size_t npools)
@@ -162,6 +261,7 @@ static void succeed(struct feed_job *job, size_t npools)
     job->failures = 0;
     poll_reset(job);
     schedule(job, jitter(job->fs, (double)job->interval_s));
+    first_poll_ended(job, true);
 }
 
 static void start_fetch(struct feed_job *job, const char *url, bool conditional);
@@ -254,17 +354,17 @@ static int apply_one(struct feed_job *job, int64_t now, struct json_error *err)
  * fsync: a thousand centers polled at once cost one commit, and a snapshot
  * lost to a power cut is fetched again by the next poll.
  */
-static void on_flush(struct ev_loop *loop, ev_check *w, int revents)
+static void on_flush(struct ev_loop *loop, ev_prepare *w, int revents)
 {
     (void)revents;
     struct feeds *fs = w->data;
-    ev_check_stop(loop, w);
+    ev_prepare_stop(loop, w);
     if (!fs->pending)
         return;
     int64_t now = clock_now_ms();
     store_set_fsync(fs->st, false);
     int r = store_begin(fs->st);
-    for (struct feed_job *j = fs->jobs; j && r == 0; j = j->next) {
+    for (struct feed_job *j = fs->pend_head; j && r == 0; j = j->pend_next) {
         if (j->pending <= 0)
             continue;
         struct json_error err = {0};
@@ -281,7 +381,10 @@ static void on_flush(struct ev_loop *loop, ev_check *w, int revents)
         store_rollback(fs->st);
     store_set_fsync(fs->st, true);
     inventory_invalidate(fs->inv);
-    for (struct feed_job *j = fs->jobs; j; j = j->next) {
+    struct feed_job *next;
+    for (struct feed_job *j = fs->pend_head; j; j = next) {
+        next = j->pend_next;
+        j->pend_next = NULL;
         if (!j->pending)
             continue;
         size_t n = j->acc.npools;
@@ -291,17 +394,23 @@ static void on_flush(struct ev_loop *loop, ev_check *w, int revents)
         else
             succeed(j, n);
     }
+    fs->pend_head = NULL;
+    fs->pend_tail = &fs->pend_head;
     fs->pending = 0;
 }
 
 static void queue(struct feed_job *job, int what)
 {
     struct feeds *fs = job->fs;
-    if (!job->pending)
+    if (!job->pending) {
         fs->pending++;
+        job->pend_next = NULL;
+        *fs->pend_tail = job;
+        fs->pend_tail = &job->pend_next;
+    }
     job->pending = what;
     if (!ev_is_active(&fs->flush))
-        ev_check_start(fs->loop, &fs->flush);
+        ev_prepare_start(fs->loop, &fs->flush);
 }
 
 static void apply(struct feed_job *job)
@@ -470,7 +579,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     if (job->inflight || job->pending)
         return;
     unsigned same = 0;
-    for (struct feed_job *j = fs->jobs; j; j = j->next) {
+    for (struct feed_job *j = center_jobs(fs, job->center); j; j = j->hnext) {
         if (j->inflight && strcmp(j->center, job->center) == 0)
             same++;
     }
@@ -556,15 +665,23 @@ static int job_new(struct feeds *fs, const struct center_row *c, const struct fe
                 r = -ENOMEM;
         }
     }
+    if (r == 0)
+        r = index_reserve(fs, fs->njobs + 1);
     if (r < 0) {
         job_free(job);
         return r;
     }
     job->next = fs->jobs;
     fs->jobs = job;
+    size_t b = center_bucket(fs, job->center);
+    job->hnext = fs->buckets[b];
+    fs->buckets[b] = job;
     fs->njobs++;
+    job->polled = fs->ready; /* feeds added once ready do not count */
+    if (!fs->ready)
+        fs->unpolled++;
     double first = fs->limits.first_delay_s;
-    schedule(job, first > 0 ? first * ((double)(fs->rng % 1000) / 1000.0) + 0.01 : 0.01);
+    schedule(job, first > 0 ? first * ((double)(fs->rng % 1000) / 1000.0) + 0.01 : 0.);
     jitter(fs, 1); /* advance the generator so new jobs spread out */
     return 0;
 }
@@ -588,7 +705,7 @@ static int sync_centers(struct feeds *fs, const struct center_row *centers, size
             char key[AUTH_HASH_LEN + 1];
             job_key(c, f, key);
             struct feed_job *found = NULL;
-            for (struct feed_job *j = fs->jobs; j && !found; j = j->next) {
+            for (struct feed_job *j = center_jobs(fs, c->id); j && !found; j = j->hnext) {
                 if (j->idx == f->idx && strcmp(j->key, key) == 0 && strcmp(j->center, c->id) == 0)
                     found = j;
             }
@@ -612,8 +729,10 @@ static int sync_centers(struct feeds *fs, const struct center_row *centers, size
         }
         *pp = j->next;
         fs->njobs--;
+        index_remove(fs, j);
         job_free(j);
     }
+    check_ready(fs); /* the last feed not yet polled may have gone */
     return 0;
 }
 
@@ -661,7 +780,9 @@ int feeds_new(struct ev_loop *loop, struct store *st, struct inventory *inv,
     if (fs->limits.first_delay_s < 0)
         fs->limits.first_delay_s = 1;
     fs->rng = (uint64_t)clock_mono_us() | 1;
-    ev_check_init(&fs->flush, on_flush);
+    fs->started_us = clock_mono_us();
+    fs->pend_tail = &fs->pend_head;
+    ev_prepare_init(&fs->flush, on_flush);
     fs->flush.data = fs;
     int r = feeds_sync(fs);
     if (r < 0) {
@@ -674,7 +795,7 @@ int feeds_new(struct ev_loop *loop, struct store *st, struct inventory *inv,
 
 int64_t feeds_next_poll(const struct feeds *fs, const char *center, int idx, bool *ret_polling)
 {
-    for (const struct feed_job *j = fs->jobs; j; j = j->next) {
+    for (const struct feed_job *j = center_jobs(fs, center); j; j = j->hnext) {
         if (j->idx != idx || strcmp(j->center, center) != 0)
             continue;
         *ret_polling = j->inflight != NULL;
@@ -701,11 +822,12 @@ void feeds_free(struct feeds *fs)
 {
     if (!fs)
         return;
-    ev_check_stop(fs->loop, &fs->flush);
+    ev_prepare_stop(fs->loop, &fs->flush);
     while (fs->jobs) {
         struct feed_job *j = fs->jobs;
         fs->jobs = j->next;
         job_free(j);
     }
+    free(fs->buckets);
     free(fs);
 }

@@ -33,6 +33,8 @@ enum kept {
     KEPT_FEED_POOLS_DELETE,
     KEPT_FEED_POOLS_INSERT,
     KEPT_FEED_POOLS_LOAD,
+    KEPT_SAVEPOINT,
+    KEPT_RELEASE,
     KEPT_COUNT
 };
 
@@ -76,6 +78,9 @@ static const char *const kept_sql[KEPT_COUNT] = {
         "SELECT center, idx, model, has_counts, total, free, largest_block, "
         "has_price, price, spot_price, currency, vendor, memory_gib, domestic, "
         "tflops, observed_at FROM feed_pools WHERE center = ?1 ORDER BY idx, model",
+    /* Each feed of a batch commit is applied inside its own savepoint. */
+    [KEPT_SAVEPOINT] = "SAVEPOINT one",
+    [KEPT_RELEASE] = "RELEASE one",
 };
 
 struct store {
@@ -498,14 +503,14 @@ int store_set_fsync(struct store *st, bool on)
 
 int store_savepoint(struct store *st)
 {
-    return errno_of(sqlite3_exec(st->db, "SAVEPOINT one", NULL, NULL, NULL));
+    return run_kept(kept(st, KEPT_SAVEPOINT));
 }
 
 int store_savepoint_end(struct store *st, bool keep)
 {
     if (!keep && sqlite3_exec(st->db, "ROLLBACK TO one", NULL, NULL, NULL) != SQLITE_OK)
         return -EIO;
-    return errno_of(sqlite3_exec(st->db, "RELEASE one", NULL, NULL, NULL));
+    return run_kept(kept(st, KEPT_RELEASE));
 }
 
 void store_rollback(struct store *st)

@@ -3,6 +3,8 @@
 # the test makes; brokerd trusts it through the feed_ca_file setting and pulls every center's
 # pools over https://, multiplexed on the connections libcurl keeps; a broker that does not
 # trust the certificate records a certificate error on the feed and has no pools from it.
+# Restarted, brokerd says once when the first poll of every pull feed has ended (committed or
+# failed), and by then the database holds every center's pools.
 . "$(dirname "$0")/lib.sh"
 
 FEEDSERVER="$(dirname "$BROKERD")/feedserver"
@@ -64,6 +66,32 @@ conns=$(ss -Htn state established "( dport = :$FP )" 2>/dev/null | wc -l)
 ok "$([ "$conns" -ge 1 ] && [ "$conns" -le 2 ]; echo $?)" \
   "six feeds share the kept connection(s) to the feed server ($conns established)"
 stop_broker
+READY="every pull feed has been polled once"
+ok "$(! grep -q "$READY" "$WORK/brokerd.log"; echo $?)" \
+  "feeds registered after start do not make a readiness line"
+
+# wait_ready N: waits for the Nth readiness line of brokerd.log and prints it.
+wait_ready() {
+  for _ in $(seq 1 200); do
+    [ "$(grep -c "$READY" "$WORK/brokerd.log")" -ge "$1" ] && break
+    sleep 0.05
+  done
+  grep "$READY" "$WORK/brokerd.log" | sed -n "$1p"
+}
+
+# A cold start on the same centers with their pools gone: ready once all six are back.
+if command -v sqlite3 >/dev/null; then
+  sqlite3 "$DB" "DELETE FROM feed_pools; DELETE FROM pools; UPDATE feeds SET last_success = NULL"
+  start_broker --config "$WORK/config.json" || { ok 1 "brokerd restarts"; done_testing; }
+  line=$(wait_ready 1)
+  ok "$([[ "$line" == *"6 feeds, 0 failed"* ]]; echo $?)" "restarted, it says when every feed has been polled: $line"
+  ok "$([ "$(sqlite3 "$DB" "SELECT COUNT(*), COUNT(DISTINCT center) FROM pools")" = "12|6" ] &&
+    [ "$(sqlite3 "$DB" "SELECT COUNT(*) FROM feeds WHERE last_success IS NULL")" = 0 ]; echo $?)" \
+    "by then the database holds the 12 pools of all six centers and every feed's success"
+  stop_broker
+else
+  T_COUNT=$((T_COUNT + 1)); echo "ok $T_COUNT # SKIP no sqlite3 for the cold start"
+fi
 
 # A broker without the CA: the feed fails on the certificate and says so.
 DB="$WORK/untrusting.db"
@@ -78,4 +106,9 @@ for _ in $(seq 1 100); do
 done
 ok "$(jqt '(.feeds[0].last_error | test("certificate|SSL"; "i")) and (.pools | length) == 0'; echo $?)" \
   "without feed_ca_file the self-signed feed fails on its certificate: $(jqv '.feeds[0].last_error')"
+stop_broker
+n=$(grep -c "$READY" "$WORK/brokerd.log")
+start_broker || { ok 1 "the second brokerd restarts"; done_testing; }
+line=$(wait_ready $((n + 1)))
+ok "$([[ "$line" == *"1 feeds, 1 failed"* ]]; echo $?)" "a failed first poll counts as polled, and is counted: $line"
 done_testing
