@@ -83,6 +83,15 @@ static const char *const kept_sql[KEPT_COUNT] = {
     [KEPT_RELEASE] = "RELEASE one",
 };
 
+/* Statements prep() keeps, by their text. */
+#define STORE_CACHED_STMTS 96
+
+struct cached_stmt {
+    uint64_t hash; /* of the text */
+    sqlite3_stmt *s;
+    bool busy; /* handed out by prep(), not given back by done() yet */
+};
+
 struct store {
     sqlite3 *db;                    /* owned */
     sqlite3_stmt *rollback;         /* owned; prepared at open, so that undoing needs no memory */
@@ -99,8 +108,10 @@ struct store {
     sqlite3_stmt *kept[KEPT_COUNT]; /* owned; the statements of every request, prepared once */
     int64_t next_expiry;            /* no hold expires before this (valid when known) */
     bool next_expiry_known;
-    int64_t seq;                /* the last decision seq handed out */
-    uint64_t placement_changes; /* transitions and expiries so far */
+    int64_t seq;                                   /* the last decision seq handed out */
+    uint64_t placement_changes;                    /* transitions and expiries so far */
+    struct cached_stmt cached[STORE_CACHED_STMTS]; /* owned: prep()'s statements */
+    size_t ncached;
 };
 
 static int errno_of(int rc)
@@ -151,17 +162,62 @@ const struct embedded_file *embedded_find(const char *name)
  * is not seen by the step, which would then write NULL in its place. So a
  * bound string must stay unchanged until the statement is finalized.
  */
-static int prep(struct store *st, const char *sql, sqlite3_stmt **ret)
+static int prep_once(struct store *st, const char *sql, sqlite3_stmt **ret)
 {
-    int rc = sqlite3_prepare_v2(st->db, sql, -1, ret, NULL);
+    int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL);
     return rc == SQLITE_OK ? 0 : errno_of(rc);
 }
 
-/* Steps a statement that returns no rows, then finalizes it. */
-static int run(sqlite3_stmt *s)
+static uint64_t sql_hash(const char *sql)
+{
+    uint64_t h = 14695981039346656037ull; /* FNV-1a */
+    for (; *sql; sql++)
+        h = (h ^ (unsigned char)*sql) * 1099511628211ull;
+    return h;
+}
+
+/*
+ * As prep_once, but a statement is prepared once per text and kept: done()
+ * gives it back, reset, for the next call with the same text (compiling SQL
+ * costs more than running most of it). A text in use (a nested call) or past
+ * the cache's size gets a statement of its own, finalized by done().
+ */
+static int prep(struct store *st, const char *sql, sqlite3_stmt **ret)
+{
+    uint64_t h = sql_hash(sql);
+    for (size_t i = 0; i < st->ncached; i++) {
+        struct cached_stmt *c = &st->cached[i];
+        if (c->hash == h && !c->busy && strcmp(sqlite3_sql(c->s), sql) == 0) {
+            c->busy = true;
+            *ret = c->s;
+            return 0;
+        }
+    }
+    int r = prep_once(st, sql, ret);
+    if (r == 0 && st->ncached < STORE_CACHED_STMTS)
+        st->cached[st->ncached++] = (struct cached_stmt){.hash = h, .s = *ret, .busy = true};
+    return r;
+}
+
+/* Done with a statement from prep(): reset and kept when cached, else finalized. */
+static void done(struct store *st, sqlite3_stmt *s)
+{
+    for (size_t i = 0; i < st->ncached; i++) {
+        if (st->cached[i].s == s) {
+            sqlite3_reset(s);
+            sqlite3_clear_bindings(s); /* they may point at the caller's strings */
+            st->cached[i].busy = false;
+            return;
+        }
+    }
+    sqlite3_finalize(s);
+}
+
+/* Steps a statement that returns no rows, then is done with it. */
+static int run(struct store *st, sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
+    done(st, s);
     return rc == SQLITE_DONE ? 0 : errno_of(rc);
 }
 
@@ -246,7 +302,7 @@ static int migrate(struct store *st, char *errbuf, size_t errlen)
             version = sqlite3_column_int(s, 0);
         else
             r = errno_of(rc) ? errno_of(rc) : -EIO;
-        sqlite3_finalize(s);
+        done(st, s);
     }
     if (r < 0) {
         snprintf(errbuf, errlen, "reading the schema version: %s", sqlite3_errmsg(st->db));
@@ -333,20 +389,20 @@ int store_open(const char *path, struct store **ret, char *errbuf, size_t errlen
             st->seq = sqlite3_column_int64(s, 0);
         else
             r = errno_of(sqlite3_errcode(st->db));
-        sqlite3_finalize(s);
+        done(st, s);
         if (r < 0)
             snprintf(errbuf, errlen, "reading the decisions: %s", sqlite3_errmsg(st->db));
     }
     if (r == 0)
-        r = prep(st, "ROLLBACK", &st->rollback);
+        r = prep_once(st, "ROLLBACK", &st->rollback);
     if (r == 0)
-        r = prep(st, "SAVEPOINT tx", &st->sp_begin);
+        r = prep_once(st, "SAVEPOINT tx", &st->sp_begin);
     if (r == 0)
-        r = prep(st, "ROLLBACK TO tx", &st->sp_undo);
+        r = prep_once(st, "ROLLBACK TO tx", &st->sp_undo);
     if (r == 0)
-        r = prep(st, "RELEASE tx", &st->sp_release);
+        r = prep_once(st, "RELEASE tx", &st->sp_release);
     for (int k = 0; r == 0 && k < KEPT_COUNT; k++)
-        r = prep(st, kept_sql[k], &st->kept[k]);
+        r = prep_once(st, kept_sql[k], &st->kept[k]);
     if (r < 0) {
         if (errlen && !errbuf[0])
             snprintf(errbuf, errlen, "opening database %s: %s", path, sqlite3_errmsg(st->db));
@@ -367,6 +423,8 @@ void store_close(struct store *st)
     sqlite3_finalize(st->sp_release);
     for (int k = 0; k < KEPT_COUNT; k++)
         sqlite3_finalize(st->kept[k]);
+    for (size_t i = 0; i < st->ncached; i++)
+        sqlite3_finalize(st->cached[i].s);
     sqlite3_close(st->db);
     free(st);
 }
@@ -573,7 +631,7 @@ int store_load_catalog(struct store *st, struct catalog *ret)
         if (r < 0)
             goto out;
     }
-    sqlite3_finalize(s);
+    done(st, s);
     s = NULL;
     if (rc != SQLITE_DONE) {
         r = errno_of(rc);
@@ -590,7 +648,7 @@ int store_load_catalog(struct store *st, struct catalog *ret)
     }
     r = rc == SQLITE_DONE ? 0 : errno_of(rc);
 out:
-    sqlite3_finalize(s);
+    done(st, s);
     if (r < 0)
         catalog_free(&cat);
     else
@@ -614,7 +672,7 @@ int store_region_put(struct store *st, const struct region *rg)
     sqlite3_bind_double(s, 3, rg->lat);
     sqlite3_bind_double(s, 4, rg->lon);
     bind_text(s, 5, rg->hub);
-    return run(s);
+    return run(st, s);
 }
 
 int store_regions_load(struct store *st, struct region **ret, size_t *ret_n)
@@ -637,7 +695,7 @@ int store_regions_load(struct store *st, struct region **ret, size_t *ret_n)
         rg->lon = sqlite3_column_double(s, 3);
         col_copy(s, 4, rg->hub, sizeof(rg->hub));
     }
-    sqlite3_finalize(s);
+    done(st, s);
     if (rc != SQLITE_DONE) {
         free(rows);
         return errno_of(rc) ? errno_of(rc) : -EIO;
@@ -664,7 +722,7 @@ int store_latency_put(struct store *st, const struct latency_row *l)
     sqlite3_bind_text(s, 4, rtt_source_name(l->source), -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, l->note, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, l->updated_at);
-    return run(s);
+    return run(st, s);
 }
 
 int store_latency_load(struct store *st, struct latency_row **ret, size_t *ret_n)
@@ -692,7 +750,7 @@ int store_latency_load(struct store *st, struct latency_row **ret, size_t *ret_n
         col_copy(s, 4, l->note, sizeof(l->note));
         l->updated_at = sqlite3_column_int64(s, 5);
     }
-    sqlite3_finalize(s);
+    done(st, s);
     if (rc != SQLITE_DONE) {
         free(rows);
         return errno_of(rc) ? errno_of(rc) : -EIO;
@@ -713,7 +771,7 @@ int store_tenant_add(struct store *st, const char *id, const char *name, int64_t
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, name ? name : id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, now);
-    return run(s);
+    return run(st, s);
 }
 
 int store_tenant_exists(struct store *st, const char *id)
@@ -724,7 +782,7 @@ int store_tenant_exists(struct store *st, const char *id)
         return r;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
+    done(st, s);
     if (rc == SQLITE_ROW)
         return 1;
     return rc == SQLITE_DONE ? 0 : errno_of(rc);
@@ -746,7 +804,7 @@ int store_tenant_get(struct store *st, const char *id, struct tenant_row *ret)
         ret->max_cards_held =
             sqlite3_column_type(s, 3) == SQLITE_NULL ? -1 : (long)sqlite3_column_int64(s, 3);
     }
-    sqlite3_finalize(s);
+    done(st, s);
     if (rc == SQLITE_ROW)
         return 0;
     return rc == SQLITE_DONE ? -ENOENT : errno_of(rc);
@@ -764,7 +822,7 @@ int store_tenant_update(struct store *st, const struct tenant_row *t)
         sqlite3_bind_int64(s, 3, t->max_cards_held);
     else
         sqlite3_bind_null(s, 3);
-    r = run(s);
+    r = run(st, s);
     if (r == 0 && sqlite3_changes(st->db) == 0)
         return -ENOENT;
     return r;
@@ -785,7 +843,7 @@ int store_tenant_cards_held(struct store *st, const char *tenant, int64_t now, l
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         *ret = (long)sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+    done(st, s);
     return rc == SQLITE_ROW ? 0 : (errno_of(rc) ? errno_of(rc) : -EIO);
 }
 
@@ -801,7 +859,7 @@ int store_token_add(struct store *st, const char *hash, enum role role, const ch
     sqlite3_bind_text(s, 2, role_name(role), -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, subject, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 4, now);
-    return run(s);
+    return run(st, s);
 }
 
 int store_token_find(struct store *st, const char *hash, enum role *ret_role, char *subject,
@@ -853,11 +911,11 @@ static int feeds_write(struct store *st, const struct center_row *c)
         sqlite3_bind_int(s, 9, f->h2c ? 1 : 0);
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE) {
-            sqlite3_finalize(s);
+            done(st, s);
             return errno_of(rc);
         }
     }
-    sqlite3_finalize(s);
+    done(st, s);
     /* A feed whose adapter changed starts over: its old snapshot goes. */
     r = prep(st,
              "DELETE FROM feed_pools WHERE center = ?1 AND idx IN (SELECT idx FROM feeds "
@@ -866,7 +924,7 @@ static int feeds_write(struct store *st, const struct center_row *c)
     if (r < 0)
         return r;
     sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
-    r = run(s);
+    r = run(st, s);
     if (r < 0)
         return r;
     r = prep(st, "DELETE FROM feeds WHERE center = ?1 AND idx >= ?2", &s);
@@ -874,7 +932,7 @@ static int feeds_write(struct store *st, const struct center_row *c)
         return r;
     sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, (int)c->nfeeds);
-    return run(s);
+    return run(st, s);
 }
 
 static void bind_center(sqlite3_stmt *s, const struct center_row *c)
@@ -900,7 +958,7 @@ int store_center_insert(struct store *st, const struct center_row *c)
     if (r < 0)
         return r;
     bind_center(s, c);
-    r = run(s);
+    r = run(st, s);
     return r < 0 ? r : feeds_write(st, c);
 }
 
@@ -914,7 +972,7 @@ int store_center_update(struct store *st, const struct center_row *c)
     if (r < 0)
         return r;
     bind_center(s, c);
-    r = run(s);
+    r = run(st, s);
     if (r < 0)
         return r;
     if (sqlite3_changes(st->db) == 0)
@@ -929,7 +987,7 @@ int store_center_delete(struct store *st, const char *id)
     if (r < 0)
         return r;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    r = run(s);
+    r = run(st, s);
     if (r == 0 && sqlite3_changes(st->db) == 0)
         return -ENOENT;
     return r;
@@ -995,7 +1053,7 @@ int store_centers_load(struct store *st, const char *id, struct center_row **ret
         c->created_at = sqlite3_column_int64(s, 7);
         c->updated_at = sqlite3_column_int64(s, 8);
     }
-    sqlite3_finalize(s);
+    done(st, s);
     s = NULL;
     if (oom) {
         r = -ENOMEM;
@@ -1046,7 +1104,7 @@ int store_centers_load(struct store *st, const char *id, struct center_row **ret
     }
     r = oom ? -ENOMEM : (rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : errno_of(rc));
 out:
-    sqlite3_finalize(s);
+    done(st, s);
     if (r < 0) {
         store_centers_free(rows, n);
         return r;
@@ -1076,7 +1134,7 @@ int store_feed_result(struct store *st, const char *center, int idx, int64_t now
         bind_text(s, 5, warning);
         sqlite3_bind_int64(s, 6, pools_seen);
     }
-    return error ? run(s) : run_kept(s);
+    return error ? run(st, s) : run_kept(s);
 }
 
 /* ---- pools ---- */
@@ -1171,7 +1229,7 @@ int store_feed_pools_touch(struct store *st, const char *center, int idx, int64_
     sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, idx);
     sqlite3_bind_int64(s, 3, now);
-    return run(s);
+    return run(st, s);
 }
 
 int store_feed_pools_load(struct store *st, const char *center, struct pool_row **ret,
@@ -1259,7 +1317,7 @@ int store_pools_load(struct store *st, const char *center, struct pool_row **ret
         p->tflops_json = col_dup(s, 11, &oom);
         p->observed_at = sqlite3_column_int64(s, 12);
     }
-    sqlite3_finalize(s);
+    done(st, s);
     if (oom || rc != SQLITE_DONE) {
         store_pools_free(rows, n);
         return oom ? -ENOMEM : errno_of(rc);
@@ -1298,7 +1356,7 @@ int store_pool_usage(struct store *st, int64_t now, struct pool_usage **ret, siz
         u->held = (long)sqlite3_column_int64(s, 2);
         u->confirmed_unseen = (long)sqlite3_column_int64(s, 3);
     }
-    sqlite3_finalize(s);
+    done(st, s);
     if (rc != SQLITE_DONE) {
         free(rows);
         return errno_of(rc) ? errno_of(rc) : -EIO;
@@ -1362,7 +1420,7 @@ static int stats_read(struct store *st, int64_t now, struct store_stats *ret)
         else if (strcmp(state, "expired") == 0)
             out.expired = n;
     }
-    sqlite3_finalize(s);
+    done(st, s);
     if (rc != SQLITE_DONE)
         return errno_of(rc) ? errno_of(rc) : -EIO;
     r = prep(st,
@@ -1383,7 +1441,7 @@ static int stats_read(struct store *st, int64_t now, struct store_stats *ret)
         out.centers = (long)sqlite3_column_int64(s, 2);
         out.pools = (long)sqlite3_column_int64(s, 3);
     }
-    sqlite3_finalize(s);
+    done(st, s);
     if (rc != SQLITE_ROW)
         return errno_of(rc) ? errno_of(rc) : -EIO;
     *ret = out;
@@ -1417,7 +1475,7 @@ static int ledger_insert(struct store *st, const char *voucher, int64_t at, cons
     sqlite3_bind_double(s, 5, balance);
     bind_text(s, 6, placement);
     sqlite3_bind_text(s, 7, note ? note : "", -1, SQLITE_STATIC);
-    return run(s);
+    return run(st, s);
 }
 
 int store_voucher_insert(struct store *st, const struct voucher_row *v)
@@ -1440,7 +1498,7 @@ int store_voucher_insert(struct store *st, const struct voucher_row *v)
     sqlite3_bind_int64(s, 8, v->valid_until);
     sqlite3_bind_text(s, 9, v->eligible_json ? v->eligible_json : "{}", -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 10, v->created_at);
-    r = run(s);
+    r = run(st, s);
     if (r < 0)
         return r;
     return ledger_insert(st, v->id, v->created_at, "issue", v->amount, v->balance, NULL, "issued");
@@ -1457,7 +1515,7 @@ int store_voucher_move(struct store *st, const char *id, const char *kind, doubl
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     balance = rc == SQLITE_ROW ? sqlite3_column_double(s, 0) : 0;
-    sqlite3_finalize(s);
+    done(st, s);
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE ? -ENOENT : errno_of(rc);
     balance += delta;
@@ -1470,7 +1528,7 @@ int store_voucher_move(struct store *st, const char *id, const char *kind, doubl
         return r;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 2, balance);
-    r = run(s);
+    r = run(st, s);
     if (r == 0)
         r = ledger_insert(st, id, at, kind, delta, balance, placement, note);
     if (r == 0 && ret_balance)
@@ -1504,7 +1562,7 @@ int store_voucher_ledger(struct store *st, const char *id, struct ledger_row **r
         col_copy(s, 5, l->placement, sizeof(l->placement));
         col_copy(s, 6, l->note, sizeof(l->note));
     }
-    sqlite3_finalize(s);
+    done(st, s);
     if (rc != SQLITE_DONE) {
         free(rows);
         return errno_of(rc) ? errno_of(rc) : -EIO;
@@ -1545,7 +1603,7 @@ int store_voucher_get(struct store *st, const char *id, struct voucher_row *ret)
     memset(ret, 0, sizeof(*ret));
     if (rc == SQLITE_ROW)
         voucher_read(s, ret, &oom);
-    sqlite3_finalize(s);
+    done(st, s);
     if (oom) {
         free(ret->eligible_json);
         ret->eligible_json = NULL;
@@ -1582,7 +1640,7 @@ int store_vouchers_list(struct store *st, const char *tenant, struct voucher_row
         }
         voucher_read(s, v, &oom);
     }
-    sqlite3_finalize(s);
+    done(st, s);
     if (oom || rc != SQLITE_DONE) {
         store_vouchers_free(rows, n);
         return oom ? -ENOMEM : errno_of(rc);
@@ -1691,7 +1749,7 @@ static int report_shares(struct store *st, const char *sql, const char *issuer, 
         x->refunded = money(sqlite3_column_double(s, c++));
         x->placements = (long)sqlite3_column_int64(s, c);
     }
-    sqlite3_finalize(s);
+    done(st, s);
     return rc == SQLITE_DONE ? 0 : (errno_of(rc) ? errno_of(rc) : -EIO);
 }
 
@@ -1718,7 +1776,7 @@ static int report_read(struct store *st, const char *issuer, struct issuer_repor
         rep->drawn = money(sqlite3_column_double(s, 4));
         rep->refunded = money(sqlite3_column_double(s, 5));
     }
-    sqlite3_finalize(s);
+    done(st, s);
     r = rc == SQLITE_DONE ? 0 : (errno_of(rc) ? errno_of(rc) : -EIO);
     if (r == 0 && issuer && n == 0)
         r = -ENOENT;
@@ -1778,7 +1836,7 @@ int store_epoch_insert(struct store *st, int64_t at, const char *base, int64_t *
         return r;
     sqlite3_bind_int64(s, 1, at);
     sqlite3_bind_text(s, 2, base, -1, SQLITE_STATIC);
-    r = run(s);
+    r = run(st, s);
     if (r == 0)
         *ret_id = sqlite3_last_insert_rowid(st->db);
     return r;
@@ -1796,7 +1854,7 @@ int store_epoch_get(struct store *st, int64_t id, char **ret)
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         *ret = col_dup(s, 0, &oom);
-    sqlite3_finalize(s);
+    done(st, s);
     if (oom)
         return -ENOMEM;
     if (rc == SQLITE_ROW)
@@ -1835,7 +1893,7 @@ int store_usage_at(struct store *st, int64_t seq, int64_t at, struct usage_piece
         u->confirmed = sqlite3_column_int(s, 3) != 0;
         u->confirmed_at = sqlite3_column_int64(s, 4);
     }
-    sqlite3_finalize(s);
+    done(st, s);
     if (rc != SQLITE_DONE) {
         free(rows);
         return errno_of(rc) ? errno_of(rc) : -EIO;
@@ -1872,7 +1930,7 @@ int store_decision_get(struct store *st, const char *id, struct decision_row *re
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         decision_read(s, ret, &oom);
-    sqlite3_finalize(s);
+    done(st, s);
     if (oom) {
         free(ret->record);
         free(ret->inputs);
@@ -1914,7 +1972,7 @@ int store_decisions_list(struct store *st, const char *tenant, long limit,
         }
         decision_read(s, d, &oom);
     }
-    sqlite3_finalize(s);
+    done(st, s);
     if (oom || rc != SQLITE_DONE) {
         store_decisions_free(rows, n);
         return oom ? -ENOMEM : errno_of(rc);
@@ -2032,7 +2090,7 @@ static int pieces_load(struct store *st, struct placement_row *p)
         pc->effective_total = sqlite3_column_double(s, 7);
         col_copy(s, 8, pc->region, sizeof(pc->region));
     }
-    sqlite3_finalize(s);
+    done(st, s);
     return rc == SQLITE_DONE ? 0 : (errno_of(rc) ? errno_of(rc) : -EIO);
 }
 
@@ -2052,7 +2110,7 @@ static int placement_query_one(struct store *st, const char *where, const char *
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         placement_read(s, ret);
-    sqlite3_finalize(s);
+    done(st, s);
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE ? -ENOENT : errno_of(rc);
     r = pieces_load(st, ret);
@@ -2112,7 +2170,7 @@ int store_placements_list(struct store *st, const char *tenant, long limit,
         }
         placement_read(s, p);
     }
-    sqlite3_finalize(s);
+    done(st, s);
     r = rc == SQLITE_DONE ? 0 : (errno_of(rc) ? errno_of(rc) : -EIO);
     for (size_t i = 0; r == 0 && i < n; i++)
         r = pieces_load(st, &rows[i]);
@@ -2139,7 +2197,7 @@ int store_placement_set_money(struct store *st, const char *id, double subsidy, 
         return r;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 2, subsidy);
-    r = run(s);
+    r = run(st, s);
     if (r < 0)
         return r;
     r = prep(st,
@@ -2151,7 +2209,7 @@ int store_placement_set_money(struct store *st, const char *id, double subsidy, 
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 2, subsidy);
     sqlite3_bind_double(s, 3, refunded);
-    r = run(s);
+    r = run(st, s);
     if (r == 0 && sqlite3_changes(st->db) == 0)
         return -ENOENT;
     return r;
@@ -2177,7 +2235,7 @@ int store_placement_transition(struct store *st, const char *id, const char *fro
     sqlite3_bind_int64(s, 4, now);
     sqlite3_bind_int64(s, 5, st->seq);
     st->placement_changes++;
-    r = run(s);
+    r = run(st, s);
     if (r == 0 && sqlite3_changes(st->db) == 0)
         return -ESTALE;
     return r;
