@@ -92,6 +92,16 @@ int timefmt_parse(const char *s, int64_t *ret_ms)
     return 0;
 }
 
+/* Writes v as exactly n decimal digits (zero-padded) at *p and advances it. */
+static void put_digits(char **p, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        (*p)[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    *p += n;
+}
+
 void timefmt_format(int64_t ms, char *buf, size_t len)
 {
     int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
@@ -101,6 +111,28 @@ void timefmt_format(int64_t ms, char *buf, size_t len)
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
+    if (y >= 0 && y <= 9999 && len >= 25) {
+        /* The common case by hand: formatting seven numbers with snprintf costs more. */
+        char *p = buf;
+        put_digits(&p, (unsigned)y, 4);
+        *p++ = '-';
+        put_digits(&p, m, 2);
+        *p++ = '-';
+        put_digits(&p, d, 2);
+        *p++ = 'T';
+        put_digits(&p, (unsigned)(sod / 3600), 2);
+        *p++ = ':';
+        put_digits(&p, (unsigned)(sod / 60 % 60), 2);
+        *p++ = ':';
+        put_digits(&p, (unsigned)(sod % 60), 2);
+        if (rem) {
+            *p++ = '.';
+            put_digits(&p, (unsigned)rem, 3);
+        }
+        *p++ = 'Z';
+        *p = '\0';
+        return;
+    }
     if (rem)
         snprintf(buf, len, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
                  (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)rem);
