@@ -15,6 +15,7 @@
 
 #include "auth.h"
 #include "clock.h"
+#include "feeds.h"
 #include "log.h"
 #include "metrics.h"
 #include "timefmt.h"
@@ -451,6 +452,13 @@ void api_healthz(struct api *api, const struct api_call *call, struct api_reply 
     int r = store_tenant_exists(api->st, "");
     cJSON_AddStringToObject(o, "status", r < 0 ? "degraded" : "ok");
     cJSON_AddStringToObject(o, "database", r < 0 ? strerror(-r) : "ok");
+    /* Whether the inventory holds a first answer from every pull feed yet: a restarted
+       broker routes on its stored snapshots until then; not a failure. */
+    cJSON *f = cJSON_AddObjectToObject(o, "feeds");
+    if (f) {
+        cJSON_AddBoolToObject(f, "ready", feeds_ready(api->feeds));
+        cJSON_AddNumberToObject(f, "pending_first_polls", feeds_pending_first_polls(api->feeds));
+    }
     api_json(reply, r < 0 ? 503 : 200, o);
 }
 
@@ -476,6 +484,9 @@ void api_metrics(struct api *api, const struct api_call *call, struct api_reply 
                                 .stats = &stats,
                                 .centers = centers,
                                 .ncenters = ncenters,
+                                .feeds_running = api->feeds != NULL,
+                                .feeds_ready = feeds_ready(api->feeds),
+                                .feeds_pending = feeds_pending_first_polls(api->feeds),
                                 .now = call->now};
     r = metrics_render(api->metrics, &view, &out, &len);
     store_centers_free(centers, ncenters);

@@ -818,6 +818,16 @@ unsigned feeds_in_flight(const struct feeds *fs)
     return fs->inflight;
 }
 
+bool feeds_ready(const struct feeds *fs)
+{
+    return !fs || fs->ready;
+}
+
+unsigned feeds_pending_first_polls(const struct feeds *fs)
+{
+    return fs && !fs->ready ? fs->unpolled : 0;
+}
+
 void feeds_free(struct feeds *fs)
 {
     if (!fs)

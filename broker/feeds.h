@@ -51,6 +51,15 @@ int64_t feeds_next_poll(const struct feeds *fs, const char *center, int idx, boo
 unsigned feeds_jobs(const struct feeds *fs);
 unsigned feeds_in_flight(const struct feeds *fs);
 
+/*
+ * Readiness after start: whether the first poll of every pull feed known at
+ * start (and not removed since) has ended, committed or failed; it stays true
+ * once it is. Feeds added later do not count. NULL (no scheduler) is ready.
+ */
+bool feeds_ready(const struct feeds *fs);
+/* The feeds still waiting for that first poll to end: 0 once ready. */
+unsigned feeds_pending_first_polls(const struct feeds *fs);
+
 /* Stops every job and frees. NULL is a no-op. */
 void feeds_free(struct feeds *fs);
 

@@ -487,21 +487,75 @@ static int merge_rows(const struct pool_row *rows, size_t n, struct pool_row **r
     return 0;
 }
 
+/* Merges rows (by feed index, then model) and writes the result as the center's pools. */
+static int merge_and_store(struct inventory *inv, const char *center, const struct pool_row *rows,
+                           size_t n, char *unpriced, size_t unpriced_len)
+{
+    struct pool_row *merged = NULL;
+    size_t m = 0;
+    if (unpriced && unpriced_len)
+        unpriced[0] = '\0';
+    int r = merge_rows(rows, n, &merged, &m, unpriced, unpriced_len);
+    if (r == 0)
+        r = store_pools_replace(inv->st, center, merged, m);
+    store_pools_free(merged, m);
+    return r;
+}
+
 int inventory_merge_center(struct inventory *inv, const char *center, char *unpriced,
                            size_t unpriced_len)
 {
-    struct pool_row *rows = NULL, *merged = NULL;
-    size_t n = 0, m = 0;
+    struct pool_row *rows = NULL;
+    size_t n = 0;
     if (unpriced && unpriced_len)
         unpriced[0] = '\0';
     int r = store_feed_pools_load(inv->st, center, &rows, &n);
     if (r == 0)
-        r = merge_rows(rows, n, &merged, &m, unpriced, unpriced_len);
-    if (r == 0)
-        r = store_pools_replace(inv->st, center, merged, m);
+        r = merge_and_store(inv, center, rows, n, unpriced, unpriced_len);
     store_pools_free(rows, n);
-    store_pools_free(merged, m);
     inventory_invalidate(inv);
+    return r;
+}
+
+static int row_model_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct pool_row *)a)->model, ((const struct pool_row *)b)->model);
+}
+
+/*
+ * inventory_merge_center for a feed whose snapshot (rows, in any order) was
+ * just written: only the center's other feeds are read back, and none is
+ * copied when the feed is the center's only one. Sorts rows by model.
+ */
+static int merge_with_others(struct inventory *inv, const char *center, int idx,
+                             struct pool_row *rows, size_t n, char *unpriced, size_t unpriced_len)
+{
+    struct pool_row *others = NULL;
+    size_t no = 0;
+    qsort(rows, n, sizeof(*rows), row_model_cmp); /* the order of feed_pools' key */
+    int r = store_feed_pools_load_others(inv->st, center, idx, &others, &no);
+    if (r < 0)
+        return r;
+    if (no == 0) {
+        r = merge_and_store(inv, center, rows, n, unpriced, unpriced_len);
+        store_pools_free(others, no);
+        return r;
+    }
+    /* Shallow copies in feed order: this feed's rows go between the lower and higher feeds. */
+    struct pool_row *all = malloc((n + no) * sizeof(*all));
+    if (!all) {
+        store_pools_free(others, no);
+        return -ENOMEM;
+    }
+    size_t lower = 0;
+    while (lower < no && others[lower].idx < idx)
+        lower++;
+    memcpy(all, others, lower * sizeof(*all));
+    memcpy(all + lower, rows, n * sizeof(*all));
+    memcpy(all + lower + n, others + lower, (no - lower) * sizeof(*all));
+    r = merge_and_store(inv, center, all, n + no, unpriced, unpriced_len);
+    free(all);
+    store_pools_free(others, no);
     return r;
 }
 
@@ -605,7 +659,7 @@ int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
     r = store_feed_pools_replace(inv->st, center, idx, rows, k);
     char unpriced[160];
     if (r == 0)
-        r = inventory_merge_center(inv, center, unpriced, sizeof(unpriced));
+        r = merge_with_others(inv, center, idx, rows, k, unpriced, sizeof(unpriced));
     if (r == 0 && unpriced[0]) {
         size_t w = strlen(snap->warning);
         snprintf(snap->warning + w, sizeof(snap->warning) - w,

@@ -256,6 +256,14 @@ static void render_feeds(struct out *o, const struct metrics_view *v)
             feed_sample(o, "suanwang_feed_age_seconds", c, f, val);
         }
     }
+    if (v->feeds_running) {
+        family(o, "suanwang_feeds_ready", "gauge",
+               "1 once the first poll of every pull feed since start has ended, else 0.");
+        out_printf(o, "suanwang_feeds_ready %d\n", v->feeds_ready ? 1 : 0);
+        family(o, "suanwang_feeds_pending_first_polls", "gauge",
+               "Pull feeds whose first poll since start has not ended.");
+        out_printf(o, "suanwang_feeds_pending_first_polls %u\n", v->feeds_pending);
+    }
     family(o, "suanwang_feed_errors", "gauge", "1 when a feed's last attempt failed, else 0.");
     for (size_t i = 0; i < v->ncenters; i++) {
         const struct center_row *c = &v->centers[i];

@@ -8,6 +8,7 @@
 #ifndef SUANWANG_METRICS_H
 #define SUANWANG_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,7 +41,10 @@ struct metrics_view {
     const struct store_stats *stats;
     const struct center_row *centers; /* with feeds, for feed ages and errors */
     size_t ncenters;
-    int64_t now; /* ms */
+    bool feeds_running;     /* the pull scheduler runs: the two below are reported */
+    bool feeds_ready;       /* every pull feed has been polled once since start */
+    unsigned feeds_pending; /* pull feeds whose first poll since start has not ended */
+    int64_t now;            /* ms */
 };
 
 /* Returns 0 and a zeroed set of counters, or -ENOMEM. */

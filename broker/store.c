@@ -30,13 +30,39 @@ enum kept {
     KEPT_FEED_SUCCESS,
     KEPT_POOLS_DELETE,
     KEPT_POOLS_INSERT,
+    KEPT_POOLS_INSERT_MANY,
     KEPT_FEED_POOLS_DELETE,
     KEPT_FEED_POOLS_INSERT,
+    KEPT_FEED_POOLS_INSERT_MANY,
     KEPT_FEED_POOLS_LOAD,
+    KEPT_FEED_POOLS_OTHERS,
     KEPT_SAVEPOINT,
     KEPT_RELEASE,
     KEPT_COUNT
 };
+
+/*
+ * A snapshot's rows are inserted POOLS_PER_INSERT to a statement: one statement
+ * per row spent as much again on running the statement as on the row.
+ * Parameters are numbered in order (plain "?"), POOL_COLUMNS or FEED_POOL_COLUMNS
+ * to a row.
+ */
+#define POOLS_PER_INSERT 4
+#define POOL_COLUMNS 13
+#define POOLS_INSERT                                                                               \
+    "INSERT INTO pools (center, model, total, free, largest_block, price, spot_price, "            \
+    "currency, vendor, memory_gib, domestic, tflops, observed_at) VALUES "
+#define POOL_VALUES "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define FEED_POOL_COLUMNS 16
+#define FEED_POOLS_INSERT                                                                          \
+    "INSERT INTO feed_pools (center, idx, model, has_counts, total, free, largest_block, "         \
+    "has_price, price, spot_price, currency, vendor, memory_gib, domestic, tflops, "               \
+    "observed_at) VALUES "
+#define FEED_POOL_VALUES "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define FEED_POOLS_SELECT                                                                          \
+    "SELECT center, idx, model, has_counts, total, free, largest_block, "                          \
+    "has_price, price, spot_price, currency, vendor, memory_gib, domestic, "                       \
+    "tflops, observed_at FROM feed_pools "
 
 static const char *const kept_sql[KEPT_COUNT] = {
     [KEPT_TOKEN_FIND] = "SELECT role, subject FROM tokens WHERE hash = ?1",
@@ -64,20 +90,17 @@ static const char *const kept_sql[KEPT_COUNT] = {
                           "pools_seen = CASE WHEN ?6 < 0 THEN pools_seen ELSE ?6 END "
                           "WHERE center = ?1 AND idx = ?2 AND ?3 IS NULL",
     [KEPT_POOLS_DELETE] = "DELETE FROM pools WHERE center = ?1",
-    [KEPT_POOLS_INSERT] =
-        "INSERT INTO pools (center, model, total, free, largest_block, price, spot_price, "
-        "currency, vendor, memory_gib, domestic, tflops, observed_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [KEPT_POOLS_INSERT] = POOLS_INSERT POOL_VALUES,
+    [KEPT_POOLS_INSERT_MANY] =
+        POOLS_INSERT POOL_VALUES ", " POOL_VALUES ", " POOL_VALUES ", " POOL_VALUES,
     [KEPT_FEED_POOLS_DELETE] = "DELETE FROM feed_pools WHERE center = ?1 AND idx = ?2",
-    [KEPT_FEED_POOLS_INSERT] =
-        "INSERT INTO feed_pools (center, idx, model, has_counts, total, free, largest_block, "
-        "has_price, price, spot_price, currency, vendor, memory_gib, domestic, tflops, "
-        "observed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-        "?15, ?16)",
-    [KEPT_FEED_POOLS_LOAD] =
-        "SELECT center, idx, model, has_counts, total, free, largest_block, "
-        "has_price, price, spot_price, currency, vendor, memory_gib, domestic, "
-        "tflops, observed_at FROM feed_pools WHERE center = ?1 ORDER BY idx, model",
+    [KEPT_FEED_POOLS_INSERT] = FEED_POOLS_INSERT FEED_POOL_VALUES,
+    [KEPT_FEED_POOLS_INSERT_MANY] = FEED_POOLS_INSERT FEED_POOL_VALUES
+    ", " FEED_POOL_VALUES ", " FEED_POOL_VALUES ", " FEED_POOL_VALUES,
+    [KEPT_FEED_POOLS_LOAD] = FEED_POOLS_SELECT "WHERE center = ?1 ORDER BY idx, model",
+    /* The snapshots of a center's other feeds, to merge with the one just written. */
+    [KEPT_FEED_POOLS_OTHERS] =
+        FEED_POOLS_SELECT "WHERE center = ?1 AND idx <> ?2 ORDER BY idx, model",
     /* Each feed of a batch commit is applied inside its own savepoint. */
     [KEPT_SAVEPOINT] = "SAVEPOINT one",
     [KEPT_RELEASE] = "RELEASE one",
@@ -1013,15 +1036,6 @@ void store_centers_free(struct center_row *rows, size_t n)
     free(rows);
 }
 
-static struct center_row *center_find(struct center_row *rows, size_t n, const char *id)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(rows[i].id, id) == 0)
-            return &rows[i];
-    }
-    return NULL;
-}
-
 int store_centers_load(struct store *st, const char *id, struct center_row **ret, size_t *ret_n)
 {
     sqlite3_stmt *s = NULL;
@@ -1075,10 +1089,16 @@ int store_centers_load(struct store *st, const char *id, struct center_row **ret
     if (r < 0)
         goto out;
     bind_text(s, 1, id);
+    /* Both queries are ordered by center id: walk the centers along with the feeds. */
+    size_t at = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct center_row *c = center_find(rows, n, (const char *)sqlite3_column_text(s, 0));
-        if (!c)
+        const char *cid = (const char *)sqlite3_column_text(s, 0);
+        int cmp = -1;
+        while (cid && at < n && (cmp = strcmp(rows[at].id, cid)) < 0)
+            at++;
+        if (cmp != 0)
             continue;
+        struct center_row *c = &rows[at];
         struct feed_config *f = realloc(c->feeds, (c->nfeeds + 1) * sizeof(*f));
         if (!f) {
             oom = true;
@@ -1139,6 +1159,79 @@ int store_feed_result(struct store *st, const char *center, int idx, int64_t now
 
 /* ---- pools ---- */
 
+/* Binds pool p as the row whose parameters start after parameter `base`. */
+static void bind_pool(sqlite3_stmt *s, int base, const char *center, const struct pool_row *p)
+{
+    sqlite3_bind_text(s, base + 1, center, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, base + 2, p->model, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, base + 3, p->total);
+    sqlite3_bind_int64(s, base + 4, p->free);
+    sqlite3_bind_int64(s, base + 5, p->largest_block);
+    sqlite3_bind_double(s, base + 6, p->price);
+    if (p->spot_price >= 0)
+        sqlite3_bind_double(s, base + 7, p->spot_price);
+    sqlite3_bind_text(s, base + 8, p->currency, -1, SQLITE_STATIC);
+    bind_text(s, base + 9, p->vendor);
+    if (p->memory_gib >= 0)
+        sqlite3_bind_double(s, base + 10, p->memory_gib);
+    if (p->domestic >= 0)
+        sqlite3_bind_int(s, base + 11, p->domestic);
+    bind_text(s, base + 12, p->tflops_json);
+    sqlite3_bind_int64(s, base + 13, p->observed_at);
+}
+
+/* Binds feed idx's pool p as the row whose parameters start after parameter `base`. */
+static void bind_feed_pool(sqlite3_stmt *s, int base, const char *center, int idx,
+                           const struct pool_row *p)
+{
+    sqlite3_bind_text(s, base + 1, center, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, base + 2, idx);
+    sqlite3_bind_text(s, base + 3, p->model, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, base + 4, p->has_counts);
+    sqlite3_bind_int64(s, base + 5, p->has_counts ? p->total : 0);
+    sqlite3_bind_int64(s, base + 6, p->has_counts ? p->free : 0);
+    sqlite3_bind_int64(s, base + 7, p->has_counts ? p->largest_block : 0);
+    sqlite3_bind_int(s, base + 8, p->has_price);
+    if (p->has_price) {
+        sqlite3_bind_double(s, base + 9, p->price);
+        sqlite3_bind_text(s, base + 11, p->currency, -1, SQLITE_STATIC);
+    }
+    if (p->spot_price >= 0)
+        sqlite3_bind_double(s, base + 10, p->spot_price);
+    bind_text(s, base + 12, p->vendor);
+    if (p->memory_gib >= 0)
+        sqlite3_bind_double(s, base + 13, p->memory_gib);
+    if (p->domestic >= 0)
+        sqlite3_bind_int(s, base + 14, p->domestic);
+    bind_text(s, base + 15, p->tflops_json);
+    sqlite3_bind_int64(s, base + 16, p->observed_at);
+}
+
+/*
+ * Inserts rows: POOLS_PER_INSERT at a time with `many`, the rest one at a time
+ * with `one`. feed < 0: into pools, else as feed idx's rows into feed_pools.
+ */
+static int insert_pools(sqlite3_stmt *one, sqlite3_stmt *many, const char *center, int feed,
+                        const struct pool_row *rows, size_t n)
+{
+    int cols = feed < 0 ? POOL_COLUMNS : FEED_POOL_COLUMNS;
+    for (size_t i = 0; i < n;) {
+        size_t take = n - i >= POOLS_PER_INSERT ? POOLS_PER_INSERT : 1;
+        sqlite3_stmt *s = take > 1 ? many : one;
+        for (size_t j = 0; j < take; j++) {
+            if (feed < 0)
+                bind_pool(s, (int)j * cols, center, &rows[i + j]);
+            else
+                bind_feed_pool(s, (int)j * cols, center, feed, &rows[i + j]);
+        }
+        int r = run_kept(s);
+        if (r < 0)
+            return r;
+        i += take;
+    }
+    return 0;
+}
+
 int store_pools_replace(struct store *st, const char *center, const struct pool_row *rows, size_t n)
 {
     sqlite3_stmt *s = kept(st, KEPT_POOLS_DELETE);
@@ -1146,34 +1239,8 @@ int store_pools_replace(struct store *st, const char *center, const struct pool_
     int r = run_kept(s);
     if (r < 0)
         return r;
-    s = kept(st, KEPT_POOLS_INSERT);
-    for (size_t i = 0; i < n; i++) {
-        const struct pool_row *p = &rows[i];
-        kept_done(s);
-        sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, p->model, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, p->total);
-        sqlite3_bind_int64(s, 4, p->free);
-        sqlite3_bind_int64(s, 5, p->largest_block);
-        sqlite3_bind_double(s, 6, p->price);
-        if (p->spot_price >= 0)
-            sqlite3_bind_double(s, 7, p->spot_price);
-        sqlite3_bind_text(s, 8, p->currency, -1, SQLITE_STATIC);
-        bind_text(s, 9, p->vendor);
-        if (p->memory_gib >= 0)
-            sqlite3_bind_double(s, 10, p->memory_gib);
-        if (p->domestic >= 0)
-            sqlite3_bind_int(s, 11, p->domestic);
-        bind_text(s, 12, p->tflops_json);
-        sqlite3_bind_int64(s, 13, p->observed_at);
-        int rc = sqlite3_step(s);
-        if (rc != SQLITE_DONE) {
-            kept_done(s);
-            return errno_of(rc);
-        }
-    }
-    kept_done(s);
-    return 0;
+    return insert_pools(kept(st, KEPT_POOLS_INSERT), kept(st, KEPT_POOLS_INSERT_MANY), center, -1,
+                        rows, n);
 }
 
 int store_feed_pools_replace(struct store *st, const char *center, int idx,
@@ -1185,39 +1252,8 @@ int store_feed_pools_replace(struct store *st, const char *center, int idx,
     int r = run_kept(s);
     if (r < 0)
         return r;
-    s = kept(st, KEPT_FEED_POOLS_INSERT);
-    for (size_t i = 0; i < n; i++) {
-        const struct pool_row *p = &rows[i];
-        kept_done(s);
-        sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 2, idx);
-        sqlite3_bind_text(s, 3, p->model, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 4, p->has_counts);
-        sqlite3_bind_int64(s, 5, p->has_counts ? p->total : 0);
-        sqlite3_bind_int64(s, 6, p->has_counts ? p->free : 0);
-        sqlite3_bind_int64(s, 7, p->has_counts ? p->largest_block : 0);
-        sqlite3_bind_int(s, 8, p->has_price);
-        if (p->has_price) {
-            sqlite3_bind_double(s, 9, p->price);
-            sqlite3_bind_text(s, 11, p->currency, -1, SQLITE_STATIC);
-        }
-        if (p->spot_price >= 0)
-            sqlite3_bind_double(s, 10, p->spot_price);
-        bind_text(s, 12, p->vendor);
-        if (p->memory_gib >= 0)
-            sqlite3_bind_double(s, 13, p->memory_gib);
-        if (p->domestic >= 0)
-            sqlite3_bind_int(s, 14, p->domestic);
-        bind_text(s, 15, p->tflops_json);
-        sqlite3_bind_int64(s, 16, p->observed_at);
-        int rc = sqlite3_step(s);
-        if (rc != SQLITE_DONE) {
-            kept_done(s);
-            return errno_of(rc);
-        }
-    }
-    kept_done(s);
-    return 0;
+    return insert_pools(kept(st, KEPT_FEED_POOLS_INSERT), kept(st, KEPT_FEED_POOLS_INSERT_MANY),
+                        center, idx, rows, n);
 }
 
 int store_feed_pools_touch(struct store *st, const char *center, int idx, int64_t now)
@@ -1232,16 +1268,13 @@ int store_feed_pools_touch(struct store *st, const char *center, int idx, int64_
     return run(st, s);
 }
 
-int store_feed_pools_load(struct store *st, const char *center, struct pool_row **ret,
-                          size_t *ret_n)
+/* Reads the feed_pools rows a kept statement selects (FEED_POOLS_SELECT), then resets it. */
+static int feed_pools_read(sqlite3_stmt *s, struct pool_row **ret, size_t *ret_n)
 {
-    sqlite3_stmt *s;
     struct pool_row *rows = NULL;
     size_t n = 0, cap = 0;
     bool oom = false;
     int rc;
-    s = kept(st, KEPT_FEED_POOLS_LOAD);
-    sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct pool_row *p = grow((void **)&rows, &n, &cap, sizeof(*rows));
         if (!p) {
@@ -1274,6 +1307,23 @@ int store_feed_pools_load(struct store *st, const char *center, struct pool_row 
     *ret = rows;
     *ret_n = n;
     return 0;
+}
+
+int store_feed_pools_load(struct store *st, const char *center, struct pool_row **ret,
+                          size_t *ret_n)
+{
+    sqlite3_stmt *s = kept(st, KEPT_FEED_POOLS_LOAD);
+    sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
+    return feed_pools_read(s, ret, ret_n);
+}
+
+int store_feed_pools_load_others(struct store *st, const char *center, int idx,
+                                 struct pool_row **ret, size_t *ret_n)
+{
+    sqlite3_stmt *s = kept(st, KEPT_FEED_POOLS_OTHERS);
+    sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, idx);
+    return feed_pools_read(s, ret, ret_n);
 }
 
 void store_pools_free(struct pool_row *rows, size_t n)

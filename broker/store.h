@@ -255,6 +255,9 @@ int store_feed_pools_touch(struct store *st, const char *center, int idx, int64_
 /* Every feed snapshot row of a center, by feed index then model. */
 int store_feed_pools_load(struct store *st, const char *center, struct pool_row **ret,
                           size_t *ret_n);
+/* The same without feed idx's rows: the center's other feeds. */
+int store_feed_pools_load_others(struct store *st, const char *center, int idx,
+                                 struct pool_row **ret, size_t *ret_n);
 
 /* Replaces every pool of a center with rows (in the caller's transaction). */
 int store_pools_replace(struct store *st, const char *center, const struct pool_row *rows,

@@ -76,6 +76,62 @@ done
 jqt '(.pools | length) == 0 and (.feeds[0].warning | test("no price for"))'
 ok $? "unpriced pools are not routable and the feed warns: $(jqv .feeds[0].warning | head -c 100)"
 
+# Two native pull feeds of one center: a model's counts and price come from the lower feed
+# that has them, whichever feed was polled last; a model only the higher feed has is kept.
+# In two-a the higher feed polls every second, in two-b the lower one does.
+printf '{"pools":[{"model":"H800","total":8,"free":3,"price_per_card_hour":9}]}' >"$WORK/low.json"
+printf '{"pools":[{"model":"H800","total":100,"free":90,"price_per_card_hour":7},{"model":"A100","total":16,"free":5,"price_per_card_hour":4}]}' >"$WORK/high.json"
+two_feeds() { # id low-interval high-interval
+  req POST /v1/centers "{\"id\":\"$1\",\"name\":\"t\",\"operator\":\"op1\",\"region\":\"cn-guiyang\",\"feeds\":[{\"adapter\":\"native\",\"url\":\"file://$WORK/low.json\",\"interval_s\":$2},{\"adapter\":\"native\",\"url\":\"file://$WORK/high.json\",\"interval_s\":$3}]}" "$ADMIN"
+  ok "$([ "$STATUS" = 201 ]; echo $?)" "center $1 with two native pull feeds registers"
+}
+two_feeds two-a 3600 1
+two_feeds two-b 1 3600
+for c in two-a two-b; do
+  for _ in $(seq 1 60); do
+    req GET "/v1/centers/$c" "" "$ADMIN"
+    jqt '.feeds[0].last_success != null and .feeds[1].last_success != null' && break
+    sleep 0.1
+  done
+done
+sleep 2.5 # the one-second feeds polled again
+for c in two-a two-b; do
+  req GET "/v1/centers/$c" "" "$ADMIN"
+  jqt '(.pools | length) == 2 and (.pools[] | select(.model == "H800") | .free == 3 and .price_per_card_hour == 9) and (.pools[] | select(.model == "A100") | .free == 5)'
+  ok $? "$c: H800 from the lower feed, A100 from the higher: $(jqv .pools | jq -c 'map({model, free, price_per_card_hour})')"
+done
+
+# Readiness: every feed known at start has been polled once by now.
+expect GET /healthz "" "" 200 "healthz: the feeds are ready" \
+  '.status == "ok" and .feeds.ready == true and .feeds.pending_first_polls == 0'
+req GET /metrics
+ok "$(printf '%s\n' "$BODY" | grep -qx 'suanwang_feeds_ready 1' &&
+  printf '%s\n' "$BODY" | grep -qx 'suanwang_feeds_pending_first_polls 0'; echo $?)" \
+  "metrics: suanwang_feeds_ready 1, no first poll pending"
+
+stop_broker
+ok $? "SIGTERM stops the daemon with status 0 while transfers are in flight"
+
+# After a restart the hanging feed's first poll lasts until the timeout: not ready until
+# it ends (failed), and healthz stays 200 meanwhile.
+printf '{"max_feed_bytes":1048576,"feed_timeout_s":6,"feed_first_poll_spread_s":0}' >"$WORK/config.json"
+start_broker --config "$WORK/config.json" || { ok 1 "brokerd restarts"; done_testing; }
+expect GET /healthz "" "" 200 "healthz right after a restart: first polls pending" \
+  '.status == "ok" and .feeds.ready == false and .feeds.pending_first_polls >= 1'
+req GET /metrics
+ok "$(printf '%s\n' "$BODY" | grep -qx 'suanwang_feeds_ready 0' &&
+  printf '%s\n' "$BODY" | grep -Eqx 'suanwang_feeds_pending_first_polls [1-9][0-9]*'; echo $?)" \
+  "metrics: suanwang_feeds_ready 0 while first polls are pending"
+for _ in $(seq 1 200); do
+  req GET /healthz
+  jqt '.feeds.ready' && break
+  sleep 0.1
+done
+jqt '.feeds.ready == true and .feeds.pending_first_polls == 0'
+ok $? "healthz: ready once the hanging feed's first poll has timed out"
+grep -q "every pull feed has been polled once: $(($(printf '%s' "$MODES" | wc -w) + 6)) feeds" "$WORK/brokerd.log"
+ok $? "the readiness line counts every pull feed"
+
 kill $FEEDSRV 2>/dev/null
 stop_broker
 ok $? "SIGTERM stops the daemon with status 0 while transfers are in flight"
