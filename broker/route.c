@@ -405,22 +405,48 @@ int route_decide_ranked(const struct route_request *req, const struct route_cent
                         const struct route_voucher *vouchers, size_t nvouchers, unsigned flags,
                         struct route_result *ret)
 {
-    return route_decide_scratch(req, centers, ncenters, pools, npools, vouchers, nvouchers, flags,
-                                NULL, ret);
+    /* In a scratch of its own, whose candidates and ranked arrays the result then owns. */
+    struct route_scratch w = {0};
+    int r = route_decide_scratch(req, centers, ncenters, pools, npools, vouchers, nvouchers, flags,
+                                 &w, ret);
+    if (r == 0) {
+        ret->borrowed = false;
+        w.candidates = NULL;
+        w.ranked = NULL;
+    }
+    route_scratch_free(&w);
+    return r;
 }
 
-/* Grows an array of the scratch to at least n elements (at least 1). 0 or -ENOMEM. */
-static int scratch_grow(void **p, size_t *cap, size_t n, size_t size)
+/* Grows *p to n elements of size (at least 1). 0 or -ENOMEM, *p unchanged then. */
+static int grow_to(void **p, size_t n, size_t size)
 {
-    if (n == 0)
-        n = 1;
-    if (*cap >= n)
-        return 0;
-    void *q = realloc(*p, n * size);
+    void *q = realloc(*p, (n ? n : 1) * size);
     if (!q)
         return -ENOMEM;
     *p = q;
-    *cap = n;
+    return 0;
+}
+
+/* Makes the scratch's arrays hold npools / ncenters elements. 0 or -ENOMEM. */
+static int scratch_fit(struct route_scratch *w, size_t npools, size_t ncenters)
+{
+    if (npools > w->npools || !w->candidates) {
+        /* The capacity moves only once every array has it. */
+        if (grow_to((void **)&w->candidates, npools, sizeof(*w->candidates)) < 0 ||
+            grow_to((void **)&w->ranked, npools, sizeof(*w->ranked)) < 0 ||
+            grow_to((void **)&w->tmp, npools, sizeof(*w->tmp)) < 0 ||
+            grow_to((void **)&w->score, npools, sizeof(*w->score)) < 0 ||
+            grow_to((void **)&w->eff, npools, sizeof(*w->eff)) < 0)
+            return -ENOMEM;
+        w->npools = npools;
+    }
+    if (ncenters > w->ncenters || !w->center_total) {
+        if (grow_to((void **)&w->center_total, ncenters, sizeof(*w->center_total)) < 0 ||
+            grow_to((void **)&w->center_used, ncenters, sizeof(*w->center_used)) < 0)
+            return -ENOMEM;
+        w->ncenters = ncenters;
+    }
     return 0;
 }
 
@@ -455,41 +481,19 @@ int route_decide_scratch(const struct route_request *req, const struct route_cen
         return -EINVAL;
 
     /* Every candidate is written whole below, so nothing is zeroed twice. */
-    if (scratch) {
-        struct route_scratch *w = scratch;
-        if (scratch_grow((void **)&w->candidates, &w->ncandidates, npools, sizeof(*w->candidates)) <
-                0 ||
-            scratch_grow((void **)&w->ranked, &w->nranked, npools, sizeof(*w->ranked)) < 0 ||
-            scratch_grow((void **)&w->tmp, &w->ntmp, npools, sizeof(*w->tmp)) < 0 ||
-            scratch_grow((void **)&w->score, &w->nscore, npools, sizeof(*w->score)) < 0 ||
-            scratch_grow((void **)&w->eff, &w->neff, npools, sizeof(*w->eff)) < 0 ||
-            scratch_grow((void **)&w->center_total, &w->ncenter_total, ncenters,
-                         sizeof(*w->center_total)) < 0 ||
-            scratch_grow((void **)&w->center_used, &w->ncenter_used, ncenters,
-                         sizeof(*w->center_used)) < 0)
-            goto out;
-        res.borrowed = true;
-        res.candidates = w->candidates;
-        res.ranked = w->ranked;
-        tmp = w->tmp;
-        score = w->score;
-        eff = w->eff;
-        center_total = w->center_total;
-        center_used = w->center_used;
-        memset(center_total, 0, ncenters * sizeof(*center_total));
-        memset(center_used, 0, ncenters * sizeof(*center_used));
-    } else {
-        res.candidates = malloc((npools ? npools : 1) * sizeof(*res.candidates));
-        res.ranked = malloc((npools ? npools : 1) * sizeof(*res.ranked));
-        tmp = malloc((npools ? npools : 1) * sizeof(*tmp));
-        center_total = calloc(ncenters ? ncenters : 1, sizeof(*center_total));
-        center_used = calloc(ncenters ? ncenters : 1, sizeof(*center_used));
-        score = malloc((npools ? npools : 1) * sizeof(*score));
-        eff = malloc((npools ? npools : 1) * sizeof(*eff));
-        if (!res.candidates || !res.ranked || !tmp || !center_total || !center_used || !score ||
-            !eff)
-            goto out;
-    }
+    struct route_scratch *w = scratch;
+    if (scratch_fit(w, npools, ncenters) < 0)
+        goto out;
+    res.borrowed = true;
+    res.candidates = w->candidates;
+    res.ranked = w->ranked;
+    tmp = w->tmp;
+    score = w->score;
+    eff = w->eff;
+    center_total = w->center_total;
+    center_used = w->center_used;
+    memset(center_total, 0, ncenters * sizeof(*center_total));
+    memset(center_used, 0, ncenters * sizeof(*center_used));
     res.ncandidates = npools;
 
     /*
@@ -615,13 +619,6 @@ int route_decide_scratch(const struct route_request *req, const struct route_cen
     r = 0;
 out:
     route_result_free(&res);
-    if (!scratch) {
-        free(tmp);
-        free(score);
-        free(eff);
-        free(center_total);
-        free(center_used);
-    }
     return r;
 }
 

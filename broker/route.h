@@ -171,10 +171,10 @@ struct route_scratch {
     size_t *ranked, *tmp;
     double *score, *eff;
     long *center_total, *center_used;
-    size_t ncandidates, nranked, ntmp, nscore, neff, ncenter_total, ncenter_used; /* capacities */
+    size_t npools, ncenters; /* capacities: of the first five arrays, of the last two */
 };
 
-/* route_decide_ranked using (and growing) scratch; scratch NULL is route_decide_ranked. */
+/* route_decide_ranked using (and growing) scratch, which must not be NULL. */
 int route_decide_scratch(const struct route_request *req, const struct route_center *centers,
                          size_t ncenters, const struct route_pool *pools, size_t npools,
                          const struct route_voucher *vouchers, size_t nvouchers, unsigned flags,

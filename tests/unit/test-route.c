@@ -690,9 +690,9 @@ static void test_property(void)
         if (rt != 0 || t.borrowed != (n % 2 == 1)) {
             partial_differs++;
         } else {
-            bool same = t.placed == r.placed && t.npieces == r.npieces && t.voucher == r.voucher &&
-                        t.cards == r.cards && t.effective_total == r.effective_total &&
-                        t.neligible == r.neligible &&
+            bool same = t.ncandidates == np && r.ncandidates == np && t.placed == r.placed &&
+                        t.npieces == r.npieces && t.voucher == r.voucher && t.cards == r.cards &&
+                        t.effective_total == r.effective_total && t.neligible == r.neligible &&
                         t.nranked >= (r.neligible < 2 ? r.neligible : 2) &&
                         t.nranked <= r.nranked && !memcmp(t.reasons, r.reasons, sizeof(r.reasons));
             for (size_t i = 0; same && i < t.npieces; i++)
