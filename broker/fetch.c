@@ -7,6 +7,7 @@
  * errno here. It does not retry, schedule, parse or log: the caller decides all of that.
  */
 #include "fetch.h"
+#include "h2_client.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -70,14 +71,15 @@ struct fetch_job {
     struct fetch_job *prev, *next; /* links in f->jobs */
     struct fetch_job *reap_next;   /* link in f->reap while FAILING or CANCELLED */
     enum fetch_state state;
-    CURL *easy;                 /* owned; CURLOPT_PRIVATE points back here */
-    struct fetch_multi *m;      /* borrowed: the multi handle it goes through */
-    bool in_multi;              /* easy has been added to m->multi */
-    struct curl_slist *headers; /* owned; the request headers */
-    fetch_done_fn *done;        /* called once unless cancelled */
-    void *userdata;             /* borrowed */
-    size_t max_bytes;           /* decoded body cap, 1..FETCH_MAX_MAX_BYTES */
-    char *body;                 /* owned; body[len] is always room for the NUL */
+    CURL *easy;                   /* owned; CURLOPT_PRIVATE points back here; NULL for h2s */
+    struct h2_client_stream *h2s; /* borrowed from f->h2: an h2c transfer, or NULL */
+    struct fetch_multi *m;        /* borrowed: the multi handle it goes through */
+    bool in_multi;                /* easy has been added to m->multi */
+    struct curl_slist *headers;   /* owned; the request headers */
+    fetch_done_fn *done;          /* called once unless cancelled */
+    void *userdata;               /* borrowed */
+    size_t max_bytes;             /* decoded body cap, 1..FETCH_MAX_MAX_BYTES */
+    char *body;                   /* owned; body[len] is always room for the NUL */
     size_t len, cap;
     int err;                      /* set by our own callbacks; overrides curl's code */
     char etag[256];               /* the current response's ETag, or "" */
@@ -90,6 +92,7 @@ struct fetch {
     struct ev_loop *loop;      /* borrowed */
     struct fetch_multi shared; /* transfers that may share connections, capped per host */
     struct fetch_multi single; /* transfers with a connection each, not capped */
+    struct h2_client *h2;      /* owned; h2c transfers to numeric hosts */
     ev_prepare reaper;         /* frees cancelled jobs, reports FAILING ones, outside curl */
     struct fetch_sock *socks;  /* owned */
     struct fetch_job *jobs;    /* owned, in every state but DONE */
@@ -227,6 +230,76 @@ static int fetch_url_scheme(const char *url, enum fetch_scheme *ret)
     return rv;
 }
 
+/* Where an h2c transfer goes, for the HTTP/2 client. */
+struct fetch_h2_target {
+    char host[64]; /* numeric, without brackets */
+    unsigned port;
+    char authority[80]; /* host (bracketed for IPv6) and port, as the URL has them */
+    char *path;         /* owned: path and query */
+};
+
+/*
+ * Fills t for an http:// URL whose host is a numeric address and that has no user name:
+ * those go through our HTTP/2 client. -ENOTSUP for anything else (libcurl takes it).
+ */
+static int fetch_h2_target(const char *url, struct fetch_h2_target *t)
+{
+    char *host = NULL, *port = NULL, *path = NULL, *query = NULL, *user = NULL;
+    const char *h;
+    size_t hl;
+    long pn;
+    int rv = -ENOTSUP;
+    CURLU *u = curl_url();
+
+    memset(t, 0, sizeof(*t));
+    if (u == NULL)
+        return -ENOMEM;
+    if (strlen(url) > FETCH_MAX_URL)
+        goto out;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+        goto out;
+    if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
+        goto out; /* credentials in the URL: libcurl knows what to do with them */
+    curl_url_get(u, CURLUPART_QUERY, &query, 0);
+    h = host;
+    hl = strlen(host);
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+        h = host + 1;
+        hl -= 2;
+    }
+    pn = strtol(port, NULL, 10);
+    if (hl >= sizeof(t->host) || pn <= 0 || pn > 65535)
+        goto out;
+    memcpy(t->host, h, hl);
+    t->host[hl] = '\0';
+    if (strchr(t->host, '%') != NULL || !h2_client_takes_host(t->host))
+        goto out; /* a name to resolve, or a zone id */
+    t->port = (unsigned)pn;
+    snprintf(t->authority, sizeof(t->authority), "%s:%ld", host, pn);
+    t->path = malloc(strlen(path) + (query != NULL ? strlen(query) + 1 : 0) + 1);
+    if (t->path == NULL) {
+        rv = -ENOMEM;
+        goto out;
+    }
+    strcpy(t->path, path);
+    if (query != NULL) {
+        strcat(t->path, "?");
+        strcat(t->path, query);
+    }
+    rv = 0;
+out:
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_free(query);
+    curl_free(user);
+    curl_url_cleanup(u);
+    return rv;
+}
+
 /* A header line we send must be one line: no CR or LF can smuggle in a second one. */
 static bool fetch_one_line(const char *s)
 {
@@ -252,51 +325,47 @@ static int fetch_append_header(struct curl_slist **list, const char *prefix, con
     return 0;
 }
 
-/* Builds the request header list: the caller's lines, then the validators. */
-static int fetch_build_headers(const struct fetch_options *o, struct curl_slist **ret)
+/* The caller's header lines and validators: each one line, "Name: value", bounded in sum. */
+static bool fetch_headers_valid(const struct fetch_options *o)
 {
-    struct curl_slist *list = NULL;
     size_t total = 0, i;
-    int rv = 0;
 
     for (i = 0; o->headers != NULL && o->headers[i] != NULL; i++) {
         const char *h = o->headers[i];
         const char *colon = strchr(h, ':');
 
         total += strlen(h);
-        if (colon == NULL || colon == h || !fetch_one_line(h) || total > FETCH_MAX_HEADER_BYTES) {
-            rv = -EINVAL;
-            goto out_free_list;
-        }
-        rv = fetch_append_header(&list, "", h);
-        if (rv != 0)
-            goto out_free_list;
+        if (colon == NULL || colon == h || !fetch_one_line(h) || total > FETCH_MAX_HEADER_BYTES)
+            return false;
     }
-    if (o->etag != NULL && o->etag[0] != '\0') {
-        if (!fetch_one_line(o->etag) || strlen(o->etag) > FETCH_MAX_HEADER_BYTES) {
-            rv = -EINVAL;
-            goto out_free_list;
-        }
+    if (o->etag != NULL && (!fetch_one_line(o->etag) || strlen(o->etag) > FETCH_MAX_HEADER_BYTES))
+        return false;
+    if (o->last_modified != NULL &&
+        (!fetch_one_line(o->last_modified) || strlen(o->last_modified) > FETCH_MAX_HEADER_BYTES))
+        return false;
+    return true;
+}
+
+/* Builds the request header list (checked by fetch_headers_valid()): the caller's lines, then
+ * the validators. */
+static int fetch_build_headers(const struct fetch_options *o, struct curl_slist **ret)
+{
+    struct curl_slist *list = NULL;
+    size_t i;
+    int rv = 0;
+
+    for (i = 0; o->headers != NULL && o->headers[i] != NULL && rv == 0; i++)
+        rv = fetch_append_header(&list, "", o->headers[i]);
+    if (rv == 0 && o->etag != NULL && o->etag[0] != '\0')
         rv = fetch_append_header(&list, "If-None-Match: ", o->etag);
-        if (rv != 0)
-            goto out_free_list;
-    }
-    if (o->last_modified != NULL && o->last_modified[0] != '\0') {
-        if (!fetch_one_line(o->last_modified) ||
-            strlen(o->last_modified) > FETCH_MAX_HEADER_BYTES) {
-            rv = -EINVAL;
-            goto out_free_list;
-        }
+    if (rv == 0 && o->last_modified != NULL && o->last_modified[0] != '\0')
         rv = fetch_append_header(&list, "If-Modified-Since: ", o->last_modified);
-        if (rv != 0)
-            goto out_free_list;
+    if (rv != 0) {
+        curl_slist_free_all(list);
+        return rv;
     }
     *ret = list;
     return 0;
-
-out_free_list:
-    curl_slist_free_all(list);
-    return rv;
 }
 
 /* ---- curl's per-transfer callbacks: no freeing, no curl calls, no user code ------------ */
@@ -746,6 +815,13 @@ int fetch_new(struct ev_loop *loop, struct fetch **ret)
         return mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -ENOTSUP;
     }
     f->h2c_no_reuse = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
+    if (h2_client_new(loop, &f->h2) != 0) {
+        curl_multi_cleanup(f->shared.multi);
+        curl_multi_cleanup(f->single.multi);
+        free(f);
+        curl_global_cleanup();
+        return -ENOMEM;
+    }
     ev_prepare_init(&f->reaper, fetch_on_reap);
     f->reaper.data = f;
     *ret = f;
@@ -816,6 +892,48 @@ static int fetch_job_setup(struct fetch_job *job, const struct fetch_options *o,
     return 0;
 }
 
+/* The HTTP/2 client's answer for an h2c job: reported like curl's. */
+static void fetch_on_h2_done(void *userdata, const struct fetch_result *res)
+{
+    struct fetch_job *job = userdata;
+    struct fetch *f = job->f;
+
+    job->h2s = NULL;
+    fetch_job_unlink(job);
+    f->nactive--;
+    job->state = FETCH_JOB_DONE;
+    job->done(job->userdata, res);
+    fetch_job_free(job);
+}
+
+/* Starts an h2c job on the HTTP/2 client. -ENOTSUP when the URL is not one for it. */
+static int fetch_start_h2(struct fetch_job *job, const struct fetch_options *o, long connect_ms,
+                          long total_ms)
+{
+    struct fetch_h2_target t;
+    struct h2_client_request r;
+    int rv;
+
+    rv = fetch_h2_target(o->url, &t);
+    if (rv != 0)
+        return rv;
+    r = (struct h2_client_request){
+        .host = t.host,
+        .port = t.port,
+        .authority = t.authority,
+        .path = t.path,
+        .headers = o->headers,
+        .etag = o->etag,
+        .last_modified = o->last_modified,
+        .max_bytes = job->max_bytes,
+        .connect_timeout_s = (double)connect_ms / 1000.,
+        .total_timeout_s = (double)total_ms / 1000.,
+    };
+    rv = h2_client_start(job->f->h2, &r, fetch_on_h2_done, job, &job->h2s);
+    free(t.path);
+    return rv;
+}
+
 /*
  * A bad URL, scheme, header or timeout is refused here with -EINVAL and no callback; every
  * failure after the transfer has started (including a host that cannot be resolved) comes
@@ -832,15 +950,19 @@ int fetch_start(struct fetch *f, const struct fetch_options *o, fetch_done_fn *d
 
     if (f == NULL || o == NULL || o->url == NULL || done == NULL)
         return -EINVAL;
-    rv = fetch_url_scheme(o->url, &scheme);
-    if (rv != 0)
-        return rv;
     rv = fetch_timeout_ms(o->connect_timeout_s, FETCH_DEFAULT_CONNECT_S, &connect_ms);
     if (rv != 0)
         return rv;
     rv = fetch_timeout_ms(o->total_timeout_s, FETCH_DEFAULT_TOTAL_S, &total_ms);
     if (rv != 0)
         return rv;
+    /* h2c: fetch_start_h2() parses the URL itself; the scheme is parsed only for curl. */
+    scheme = FETCH_SCHEME_HTTP;
+    if (!(o->h2_prior_knowledge && strncasecmp(o->url, "http://", 7) == 0)) {
+        rv = fetch_url_scheme(o->url, &scheme);
+        if (rv != 0)
+            return rv;
+    }
 
     job = calloc(1, sizeof(*job));
     if (job == NULL)
@@ -853,6 +975,20 @@ int fetch_start(struct fetch *f, const struct fetch_options *o, fetch_done_fn *d
     job->max_bytes = o->max_bytes != 0 ? o->max_bytes : FETCH_DEFAULT_MAX_BYTES;
     if (job->max_bytes > FETCH_MAX_MAX_BYTES)
         job->max_bytes = FETCH_MAX_MAX_BYTES;
+    if (!fetch_headers_valid(o)) {
+        rv = -EINVAL;
+        goto out_free_job;
+    }
+    if (scheme == FETCH_SCHEME_HTTP && o->h2_prior_knowledge) {
+        rv = fetch_start_h2(job, o, connect_ms, total_ms);
+        if (rv == 0)
+            goto out_started;
+        if (rv != -ENOTSUP)
+            goto out_free_job;
+        rv = fetch_url_scheme(o->url, &scheme); /* libcurl takes it: check it as for any */
+        if (rv != 0)
+            goto out_free_job;
+    }
     rv = fetch_build_headers(o, &job->headers);
     if (rv != 0)
         goto out_free_job;
@@ -871,6 +1007,7 @@ int fetch_start(struct fetch *f, const struct fetch_options *o, fetch_done_fn *d
         goto out_free_job;
     }
     job->in_multi = true;
+out_started:
     job->next = f->jobs;
     if (f->jobs != NULL)
         f->jobs->prev = job;
@@ -898,6 +1035,8 @@ void fetch_cancel(struct fetch_job *job)
     case FETCH_JOB_RUNNING:
         job->state = FETCH_JOB_CANCELLED;
         job->f->nactive--;
+        h2_client_cancel(job->h2s); /* NULL for curl's transfers */
+        job->h2s = NULL;
         fetch_job_defer(job);
         break;
     case FETCH_JOB_FAILING: /* already on the reap list */
@@ -929,6 +1068,7 @@ void fetch_free(struct fetch *f)
     curl_multi_setopt(f->shared.multi, CURLMOPT_TIMERFUNCTION, NULL);
     curl_multi_setopt(f->single.multi, CURLMOPT_SOCKETFUNCTION, NULL);
     curl_multi_setopt(f->single.multi, CURLMOPT_TIMERFUNCTION, NULL);
+    h2_client_free(f->h2); /* cancels its streams: no callbacks */
     while (f->socks != NULL)
         fetch_sock_free(f, f->socks);
     while (f->jobs != NULL) {

@@ -357,15 +357,6 @@ probe "$NG/feed.json"
 has status=error
 ok $? "without --h2c, HTTP/1.1 to an h2-only server fails cleanly"
 
-# libcurl before 8.0.0 cannot reuse an h2c connection (curl#10634): fetch.c then gives every
-# h2c transfer its own connection. From 8.0.0 on, the 20 share one.
-CURL_VERNUM=$(curl-config --vernum 2>/dev/null || echo 0)
-if [ $((16#${CURL_VERNUM:-0})) -ge $((16#080000)) ]; then
-  WANT_CONNS=1
-else
-  WANT_CONNS=20
-fi
-
 probe --h2c --sequential --count 3 "$NG/feed.json"
 n_ok=$(printf '%s\n' "$OUT" | grep -c "^id=.* status=ok err=0 .*http=200 .*sha=$FEED_SHA v=2 ")
 [ "$RC" -eq 0 ] && [ "$n_ok" -eq 3 ]
@@ -377,14 +368,53 @@ n_ok=$(printf '%s\n' "$OUT" | grep -c "^id=.* status=ok err=0 .*http=200 len=500
 [ "$RC" -eq 0 ] && [ "$n_ok" -eq 20 ]
 ok $? "20 concurrent HTTP/2 fetches all succeed ($n_ok ok)"
 conns_after=$(grep -oE '^\[id=[0-9]+\]' "$WORK/ng.log" | sort -u | wc -l)
-OUT="libcurl $CURL_VERNUM: $((conns_after - conns_before)) connections for 20 fetches"
-[ $((conns_after - conns_before)) -eq "$WANT_CONNS" ]
-ok $? "20 fetches use $WANT_CONNS connection(s) (one multiplexed with libcurl >= 8.0.0)"
+OUT="$((conns_after - conns_before)) connections for 20 fetches"
+[ $((conns_after - conns_before)) -eq 1 ]
+ok $? "20 h2c fetches share one connection, one stream each"
+
+probe --h2c --header "X-Probe: hello-h2c" --header "Connection: close" "$NG/feed.json"
+has status=ok http=200 v=2 && grep -q 'x-probe: hello-h2c' "$WORK/ng.log" &&
+  ! grep -qi '^ *connection: close' "$WORK/ng.log"
+ok $? "h2c request headers arrive lower-cased; connection-specific ones are left out"
 
 probe --h2c --count 20 --cancel-others "$NG/small.bin"
 n_lines=$(printf '%s\n' "$OUT" | grep -c '^id=')
 [ "$RC" -eq 0 ] && [ "$n_lines" -eq 1 ] && printf '%s\n' "$OUT" | grep -q '^cancelled='
 ok $? "cancelling the other 19 from inside the first done callback: no more callbacks"
+
+# ---- h2c servers that misbehave: tests/integration/h2c_server.py ---------------------------
+h2c_server() { # mode -> sets H2S (its URL) and H2S_LOG
+  H2S_LOG="$WORK/h2s-$1.log"
+  timeout -k 5 300 python3 -u "$(dirname "$0")/h2c_server.py" "$1" >"$WORK/h2s-$1.port" \
+    2>"$H2S_LOG" &
+  PIDS+=($!)
+  H2S="http://127.0.0.1:$(wait_port_file "$WORK/h2s-$1.port")"
+}
+
+h2c_server goaway
+probe --h2c --count 2 "$H2S/feed"
+n_ok=$(printf '%s\n' "$OUT" | grep -c '^id=.* status=ok err=0 .*http=200 len=2 ')
+[ "$RC" -eq 0 ] && [ "$n_ok" -eq 2 ] && [ "$(grep -c '^conn' "$H2S_LOG")" -eq 2 ]
+ok $? "GOAWAY: the request the server refused unseen is sent again on a new connection"
+
+h2c_server close
+probe --h2c "$H2S/feed"
+has status=error errno_name=EPROTO && field msg | grep -qE '(closed|reset) the connection' &&
+  [ "$(grep -c '^conn' "$H2S_LOG")" -eq 2 ]
+ok $? "a server that closes without answering: one retry on a new connection, then -EPROTO"
+
+h2c_server silent
+probe --h2c --timeout 1 "$H2S/feed"
+has status=error errno_name=ETIMEDOUT && took 0.95 2.0
+ok $? "an h2c server that never answers: -ETIMEDOUT after ~1 s (t=$(field t))"
+
+probe --h2c "$PY/feed.json"
+has status=error errno_name=EPROTO http=0
+ok $? "h2c to an HTTP/1.1-only server is -EPROTO"
+
+probe --h2c "http://127.0.0.1:$(free_port)/feed.json"
+has status=error errno_name=ECONNREFUSED http=0
+ok $? "h2c to a closed port is -ECONNREFUSED"
 
 # ---- the size cap --------------------------------------------------------------------------
 probe --max-bytes 100000 "file://$DOCS/big.bin"
