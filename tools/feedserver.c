@@ -8,6 +8,7 @@
  *   GET /centers           the simulated centers: {"centers":[{"id","region","native","slurm"}]}
  *   GET /native/<id>       a native feed document for center <id> ("sim-00042" or a demo id)
  *   GET /slurm/<id>/nodes  the same capacity as a slurmrestd v0.0.40 node list
+ *   GET /stats             {"served": feed documents served so far} (for benchmarks)
  */
 #include <errno.h>
 #include <math.h>
@@ -244,6 +245,12 @@ static void handle(void *userdata, const struct http_request *req, struct http_r
             cJSON_AddStringToObject(c, "slurm", url);
             cJSON_AddItemToArray(arr, c);
         }
+        reply(resp, 200, o);
+        return;
+    }
+    if (strcmp(path, "/stats") == 0) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "served", (double)srv->served);
         reply(resp, 200, o);
         return;
     }

@@ -180,14 +180,16 @@ if ok placements; then
 fi
 if ok ingest; then
   ti=$(out ingest | sed -n 's/^brokerd: cold start to all \([0-9]*\) centers with pools: \([0-9]*\) ms.*/\1 \2/p')
-  th=$(out ingest | grep '^h2load:' | grep -v 'one connection' | sed -n 's/.* documents in \([0-9.]*\) ms.*/\1/p' | head -n 1)
-  th1=$(out ingest | grep '^h2load:' | grep 'one connection' | sed -n 's/.* documents in \([0-9.]*\) ms.*/\1/p' | head -n 1)
+  th=$(out ingest | grep '^h2load:' | sed -n 's/.* documents in \([0-9.]*\) ms.*/\1/p' | head -n 1)
+  tf=$(out ingest | sed -n 's/^brokerd: of which ingestion (first poll started to every pool stored): \([0-9]*\) ms.*/\1/p')
   cpu=$(out ingest | sed -n 's/.*CPU \([0-9.]*\)% of one core.*/\1/p')
+  polls=$(out ingest | sed -n 's/.*steady state .*: \([0-9.]*\) polls\/s.*/\1/p')
   read -r ic ims <<<"${ti:-? ?}"
-  row "feed ingestion: cold start until all $ic centers have pools (steady state: ${cpu:-?} % of a core)" \
+  row "feed ingestion: cold start (process start, database open, inventory load, first polls) until all $ic centers have pools" \
     "$ims ms" "h2load fetching the same documents, 10 reused connections: ${th:-?} ms" "$(x "$ims" "$th")"
-  [ -n "$th1" ] && row "feed ingestion: the same cold start" "$ims ms" \
-    "h2load, one connection per document (as libcurl 7.88 fetches h2c): $th1 ms" "$(x "$ims" "$th1")"
+  [ -n "$tf" ] && row "feed ingestion alone: first poll started until every pool is stored" "$tf ms" \
+    "h2load, the same: ${th:-?} ms" "$(x "$tf" "$th")"
+  row "feed ingestion, steady state" "${polls:-?} polls/s at ${cpu:-?} % of a core" "" ""
 fi
 if ok memory; then
   mrow() { out memory | awk -v k="$1" 'index($0, k) { print $(NF - 2), $(NF - 1), $NF; exit }'; }
