@@ -108,6 +108,7 @@ struct h2_client {
 static void h2c_conn_fail(struct h2_client_conn *conn, bool retry, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int h2c_submit(struct h2_client *c, struct h2_client_stream *s);
+static void h2c_stream_set_error(struct h2_client_stream *s, int err, const char *msg);
 
 /* ---- streams ----------------------------------------------------------------------------- */
 
@@ -147,6 +148,10 @@ static void h2c_stream_report(struct h2_client_stream *s)
 {
     struct fetch_result res;
 
+    if (s->err == 0 && s->status < 200) /* refused twice, or closed after a 1xx or nothing */
+        h2c_stream_set_error(s, -EPROTO,
+                             s->refused ? "the server refused the request"
+                                        : "the stream ended without a final response");
     memset(&res, 0, sizeof(res));
     res.seconds = ev_now(s->c->loop) - s->started;
     res.body = "";
@@ -498,6 +503,13 @@ static int h2c_conn_flush(struct h2_client_conn *conn)
     ev_io_stop(c->loop, &conn->wio);
     /* Streams refused while sending (e.g. after GOAWAY) are reported or retried now. */
     h2c_conn_report_closed(conn);
+    if (!nghttp2_session_want_read(conn->session) && !nghttp2_session_want_write(conn->session)) {
+        /* nghttp2 ended the session: the peer's GOAWAY with nothing left, or its bytes were not
+         * HTTP/2 (nghttp2 sent GOAWAY). Nothing more will come on this connection. */
+        h2c_conn_fail(conn, false, -EPROTO, "%s port %u broke the HTTP/2 protocol", conn->host,
+                      conn->port);
+        return -1;
+    }
     if (conn->closing && conn->nstreams == 0) {
         h2c_conn_free(conn);
         return -1;
