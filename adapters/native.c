@@ -29,6 +29,30 @@ static const char *const pool_fields[] = {"model",
                                           "tflops",
                                           NULL};
 
+/* Copies a string the getters checked to fit (at most len - 1 bytes) into dst. */
+static void copy_checked(char *dst, size_t len, const char *src)
+{
+    size_t n = strnlen(src, len - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* "/pools/<i>" into buf (32 bytes), without printf: it is built for every pool. */
+static void pool_prefix(char *buf, size_t i)
+{
+    static const char head[] = "/pools/";
+    char digits[24];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i);
+    memcpy(buf, head, sizeof(head) - 1);
+    for (size_t k = 0; k < n; k++)
+        buf[sizeof(head) - 1 + k] = digits[n - 1 - k];
+    buf[sizeof(head) - 1 + n] = '\0';
+}
+
 static int parse_tflops(const cJSON *pool, const char *prefix, struct pool_snapshot *ps,
                         struct json_error *err)
 {
@@ -68,7 +92,7 @@ static int parse_pool(const cJSON *pool, const char *prefix, struct pool_snapsho
     if ((r = json_get_string(pool, "model", prefix, true, sizeof(ps->model) - 1, &s, NULL, err)) <
         0)
         return r;
-    snprintf(ps->model, sizeof(ps->model), "%s", s);
+    copy_checked(ps->model, sizeof(ps->model), s);
     if ((r = json_get_long(pool, "total", prefix, true, 0, ADAPTER_MAX_CARDS, &ps->total, NULL,
                            err)) < 0 ||
         (r = json_get_long(pool, "free", prefix, true, 0, ADAPTER_MAX_CARDS, &ps->free, NULL,
@@ -93,21 +117,21 @@ static int parse_pool(const cJSON *pool, const char *prefix, struct pool_snapsho
     if ((r = json_get_number(pool, "spot_price_per_card_hour", prefix, false, 0, 1e6,
                              &ps->spot_price, NULL, err)) < 0)
         return r;
-    snprintf(ps->currency, sizeof(ps->currency), "CNY");
+    memcpy(ps->currency, "CNY", sizeof("CNY"));
     if ((r = json_get_string(pool, "currency", prefix, false, 3, &s, &present, err)) < 0)
         return r;
     if (present) {
         if (strlen(s) != 3 || !isupper((unsigned char)s[0]) || !isupper((unsigned char)s[1]) ||
             !isupper((unsigned char)s[2]))
             return json_fail(err, prefix, "currency", "must be an ISO 4217 code such as CNY");
-        snprintf(ps->currency, sizeof(ps->currency), "%s", s);
+        copy_checked(ps->currency, sizeof(ps->currency), s);
     }
     ps->vendor[0] = '\0';
     if ((r = json_get_string(pool, "vendor", prefix, false, sizeof(ps->vendor) - 1, &s, &present,
                              err)) < 0)
         return r;
     if (present)
-        snprintf(ps->vendor, sizeof(ps->vendor), "%s", s);
+        copy_checked(ps->vendor, sizeof(ps->vendor), s);
     ps->memory_gib = -1;
     if ((r = json_get_number(pool, "memory_gib", prefix, false, 0, 1e5, &ps->memory_gib, NULL,
                              err)) < 0)
@@ -138,7 +162,7 @@ static int native_parse(const char *text, size_t len, const cJSON *options,
     if ((r = json_get_string(doc, "center", "", false, 64, &s, &present, err)) < 0)
         goto out;
     if (present)
-        snprintf(snap.center, sizeof(snap.center), "%s", s);
+        copy_checked(snap.center, sizeof(snap.center), s);
     if ((r = json_get_string(doc, "observed_at", "", false, 40, &s, &present, err)) < 0)
         goto out;
     if (present && timefmt_parse(s, &snap.observed_at_ms) < 0) {
@@ -164,7 +188,7 @@ static int native_parse(const char *text, size_t len, const cJSON *options,
     cJSON_ArrayForEach(it, pools)
     {
         char prefix[32];
-        snprintf(prefix, sizeof(prefix), "/pools/%zu", snap.npools);
+        pool_prefix(prefix, snap.npools);
         struct pool_snapshot *ps = &snap.pools[snap.npools];
         if ((r = parse_pool(it, prefix, ps, err)) < 0)
             goto out;

@@ -13,6 +13,14 @@
 
 #include "log.h"
 
+/* Copies src into dst of len bytes (> 0), cut short to fit, as snprintf("%s") does. */
+static void copy_text(char *dst, size_t len, const char *src)
+{
+    size_t n = strnlen(src, len - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 void inventory_init(struct inventory *inv, struct store *st, const struct config *cfg)
 {
     memset(inv, 0, sizeof(*inv));
@@ -479,7 +487,7 @@ static int merge_rows(const struct pool_row *rows, size_t n, struct pool_row **r
         }
         o->price = pr->price;
         o->spot_price = pr->spot_price;
-        snprintf(o->currency, sizeof(o->currency), "%s", pr->currency);
+        copy_text(o->currency, sizeof(o->currency), pr->currency);
         k++;
     }
     *ret = out;
@@ -523,6 +531,35 @@ static int row_model_cmp(const void *a, const void *b)
 }
 
 /*
+ * Merges feed idx's new rows (sorted by model) with the snapshots of the
+ * center's other feeds, by feed index then model: those below idx are nl rows
+ * of old from lower on, those above it nu rows from upper on. Into *ret (free
+ * with store_pools_free). Shallow copies in feed order; none is made when the
+ * feed is the center's only one (old may then be NULL).
+ */
+static int merge_feeds(const struct pool_row *old, size_t lower, size_t nl, size_t upper, size_t nu,
+                       const struct pool_row *rows, size_t n, struct pool_row **ret, size_t *ret_m,
+                       char *unpriced, size_t unpriced_len)
+{
+    if (unpriced && unpriced_len)
+        unpriced[0] = '\0';
+    if (nl + nu == 0)
+        return merge_rows(rows, n, ret, ret_m, unpriced, unpriced_len);
+    struct pool_row *all = malloc((nl + n + nu) * sizeof(*all));
+    if (!all)
+        return -ENOMEM;
+    if (nl)
+        memcpy(all, old + lower, nl * sizeof(*all));
+    if (n)
+        memcpy(all + nl, rows, n * sizeof(*all));
+    if (nu)
+        memcpy(all + nl + n, old + upper, nu * sizeof(*all));
+    int r = merge_rows(all, nl + n + nu, ret, ret_m, unpriced, unpriced_len);
+    free(all);
+    return r;
+}
+
+/*
  * inventory_merge_center for a feed whose snapshot (rows, in any order) was
  * just written: only the center's other feeds are read back, and none is
  * copied when the feed is the center's only one. Sorts rows by model.
@@ -530,31 +567,20 @@ static int row_model_cmp(const void *a, const void *b)
 static int merge_with_others(struct inventory *inv, const char *center, int idx,
                              struct pool_row *rows, size_t n, char *unpriced, size_t unpriced_len)
 {
-    struct pool_row *others = NULL;
-    size_t no = 0;
+    struct pool_row *others = NULL, *merged = NULL;
+    size_t no = 0, m = 0;
     qsort(rows, n, sizeof(*rows), row_model_cmp); /* the order of feed_pools' key */
     int r = store_feed_pools_load_others(inv->st, center, idx, &others, &no);
     if (r < 0)
         return r;
-    if (no == 0) {
-        r = merge_and_store(inv, center, rows, n, unpriced, unpriced_len);
-        store_pools_free(others, no);
-        return r;
-    }
-    /* Shallow copies in feed order: this feed's rows go between the lower and higher feeds. */
-    struct pool_row *all = malloc((n + no) * sizeof(*all));
-    if (!all) {
-        store_pools_free(others, no);
-        return -ENOMEM;
-    }
     size_t lower = 0;
     while (lower < no && others[lower].idx < idx)
         lower++;
-    memcpy(all, others, lower * sizeof(*all));
-    memcpy(all + lower, rows, n * sizeof(*all));
-    memcpy(all + lower + n, others + lower, (no - lower) * sizeof(*all));
-    r = merge_and_store(inv, center, all, n + no, unpriced, unpriced_len);
-    free(all);
+    r = merge_feeds(others, 0, lower, lower, no - lower, rows, n, &merged, &m, unpriced,
+                    unpriced_len);
+    if (r == 0)
+        r = store_pools_replace(inv->st, center, merged, m);
+    store_pools_free(merged, m);
     store_pools_free(others, no);
     return r;
 }
@@ -573,19 +599,44 @@ static void fold_pool(struct pool_row *into, const struct pool_snapshot *ps)
     if (ps->has_price && (!into->has_price || ps->price < into->price)) {
         into->price = ps->price;
         into->spot_price = ps->spot_price;
-        snprintf(into->currency, sizeof(into->currency), "%s", ps->currency);
+        copy_text(into->currency, sizeof(into->currency), ps->currency);
         into->has_price = true;
     }
 }
 
-int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
-                             struct feed_snapshot *snap, bool strict, int64_t now,
-                             struct json_error *err)
+/* The stated TFLOPS of a pool as a JSON object into *ret, NULL when none is stated. */
+static int tflops_json(const struct pool_snapshot *ps, char **ret)
+{
+    *ret = NULL;
+    bool any = false;
+    for (int k = 0; k < PREC_COUNT && !any; k++)
+        any = ps->tflops[k] >= 0;
+    if (!any)
+        return 0;
+    cJSON *t = cJSON_CreateObject();
+    if (!t)
+        return -ENOMEM;
+    for (int k = 0; k < PREC_COUNT; k++) {
+        if (ps->tflops[k] >= 0)
+            json_add_number(t, precision_name((enum precision)k), ps->tflops[k]);
+    }
+    *ret = cJSON_PrintUnformatted(t);
+    cJSON_Delete(t);
+    return *ret ? 0 : -ENOMEM;
+}
+
+/*
+ * Feed idx's rows from a snapshot: models resolved to the catalog, currencies
+ * checked, pools of one accelerator refused (strict) or folded. *ret has
+ * snap->npools slots, *ret_k of them used: free with store_pools_free(*ret,
+ * snap->npools). 0, -EINVAL with *err, or -ENOMEM.
+ */
+static int snapshot_rows(struct inventory *inv, const char *center, int idx,
+                         const struct feed_snapshot *snap, bool strict, int64_t now,
+                         struct json_error *err, struct pool_row **ret, size_t *ret_k)
 {
     size_t k = 0;
-    int r = load_catalog(inv); /* only the catalog: no full reload per feed */
-    if (r < 0)
-        return r;
+    int r = 0;
     struct pool_row *rows = calloc(snap->npools ? snap->npools : 1, sizeof(*rows));
     if (!rows)
         return -ENOMEM;
@@ -593,11 +644,11 @@ int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
     for (size_t i = 0; i < snap->npools; i++) {
         const struct pool_snapshot *ps = &snap->pools[i];
         struct pool_row *p = &rows[k];
-        char prefix[32];
-        snprintf(prefix, sizeof(prefix), "/pools/%zu", i);
+        char prefix[32]; /* for an error */
         const struct catalog_entry *e = catalog_resolve(&inv->catalog, ps->model);
         const char *model = e ? e->model : ps->model;
         if (ps->has_price && config_rate(inv->cfg, ps->currency) < 0) {
+            snprintf(prefix, sizeof(prefix), "/pools/%zu", i);
             r = json_fail(err, prefix, "currency", "no exchange rate to CNY is configured for %s",
                           ps->currency);
             goto out;
@@ -611,6 +662,7 @@ int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
             /* A document of the broker's own schema names each pool once; a vendor feed may
                name one accelerator twice (GFD and GKE labels, 40 GB SXM and PCIe): fold. */
             if (strict) {
+                snprintf(prefix, sizeof(prefix), "/pools/%zu", i);
                 r = json_fail(err, prefix, "model", "'%s' is the same accelerator as pool %zu (%s)",
                               ps->model, same, model);
                 goto out;
@@ -619,9 +671,9 @@ int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
             continue;
         }
         k++;
-        snprintf(p->center, sizeof(p->center), "%s", center);
+        copy_text(p->center, sizeof(p->center), center);
         p->idx = idx;
-        snprintf(p->model, sizeof(p->model), "%s", model);
+        copy_text(p->model, sizeof(p->model), model);
         p->has_counts = ps->has_counts;
         p->has_price = ps->has_price;
         p->total = ps->total;
@@ -629,45 +681,178 @@ int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
         p->largest_block = ps->largest_block;
         p->price = ps->price;
         p->spot_price = ps->spot_price;
-        snprintf(p->currency, sizeof(p->currency), "%s", ps->currency);
-        snprintf(p->vendor, sizeof(p->vendor), "%s", ps->vendor);
+        copy_text(p->currency, sizeof(p->currency), ps->currency);
+        copy_text(p->vendor, sizeof(p->vendor), ps->vendor);
         p->memory_gib = ps->memory_gib;
         p->domestic = ps->domestic;
         p->observed_at = observed;
-        bool any = false;
-        cJSON *t = cJSON_CreateObject();
-        if (!t) {
-            r = -ENOMEM;
+        r = tflops_json(ps, &p->tflops_json);
+        if (r < 0)
             goto out;
-        }
-        for (int k = 0; k < PREC_COUNT; k++) {
-            if (ps->tflops[k] >= 0) {
-                json_add_number(t, precision_name((enum precision)k), ps->tflops[k]);
-                any = true;
-            }
-        }
-        if (any) {
-            p->tflops_json = cJSON_PrintUnformatted(t);
-            if (!p->tflops_json) {
-                cJSON_Delete(t);
-                r = -ENOMEM;
-                goto out;
-            }
-        }
-        cJSON_Delete(t);
     }
+out:
+    if (r < 0) {
+        store_pools_free(rows, snap->npools);
+        return r;
+    }
+    *ret = rows;
+    *ret_k = k;
+    return 0;
+}
+
+/* Appends the note about models with counts but no price to a feed's warning. */
+static void note_unpriced(char *warning, size_t len, const char *unpriced)
+{
+    if (!unpriced[0])
+        return;
+    size_t w = strlen(warning);
+    snprintf(warning + w, len - w,
+             "%sno price for %s: not routable (set price_per_card_hour, or add a price feed)",
+             w ? "; " : "", unpriced);
+}
+
+int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
+                             struct feed_snapshot *snap, bool strict, int64_t now,
+                             struct json_error *err)
+{
+    struct pool_row *rows = NULL;
+    size_t k = 0;
+    int r = load_catalog(inv); /* only the catalog: no full reload per feed */
+    if (r == 0)
+        r = snapshot_rows(inv, center, idx, snap, strict, now, err, &rows, &k);
+    if (r < 0)
+        return r;
     r = store_feed_pools_replace(inv->st, center, idx, rows, k);
     char unpriced[160];
     if (r == 0)
         r = merge_with_others(inv, center, idx, rows, k, unpriced, sizeof(unpriced));
-    if (r == 0 && unpriced[0]) {
-        size_t w = strlen(snap->warning);
-        snprintf(snap->warning + w, sizeof(snap->warning) - w,
-                 "%sno price for %s: not routable (set price_per_card_hour, or add a price feed)",
-                 w ? "; " : "", unpriced);
+    if (r == 0)
+        note_unpriced(snap->warning, sizeof(snap->warning), unpriced);
+    inventory_invalidate(inv);
+    store_pools_free(rows, snap->npools);
+    return r;
+}
+
+/* An item of a batch with its work: its new rows and its center's merged pools. */
+struct batch_feed {
+    const char *center; /* borrowed from the item */
+    size_t item;
+    struct pool_row *rows; /* owned; item's snap->npools slots, k used, sorted by model */
+    size_t k;
+    struct pool_row *merged; /* owned */
+    size_t m;
+};
+
+static int batch_center_cmp(const void *a, const void *b)
+{
+    const struct batch_feed *x = a, *y = b;
+    int c = strcmp(x->center, y->center);
+    return c != 0 ? c : (x->item > y->item) - (x->item < y->item);
+}
+
+int inventory_apply_batch(struct inventory *inv, struct inventory_apply *items, size_t n,
+                          int64_t now)
+{
+    struct pool_row *old = NULL, *all = NULL, *pools = NULL;
+    size_t nold = 0, go = 0, nall = 0, npools = 0;
+    const char **centers = NULL;
+    for (size_t i = 0; i < n; i++)
+        items[i].result = 1;
+    int r = load_catalog(inv);
+    struct batch_feed *bf = r == 0 ? calloc(n ? n : 1, sizeof(*bf)) : NULL;
+    centers = bf ? malloc((n ? n : 1) * sizeof(*centers)) : NULL;
+    if (r == 0 && !centers)
+        r = -ENOMEM;
+    if (r < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        bf[i] = (struct batch_feed){.center = items[i].center, .item = i};
+    /* By center: a center named by more than one item is left to inventory_apply_snapshot,
+       whose merges see its feeds one after another. */
+    qsort(bf, n, sizeof(*bf), batch_center_cmp);
+    for (size_t a = 0, b; a < n; a = b) {
+        for (b = a + 1; b < n && strcmp(bf[b].center, bf[a].center) == 0; b++)
+            ;
+        struct inventory_apply *it = &items[bf[a].item];
+        if (b - a > 1 || !it->snap)
+            continue;
+        struct batch_feed f = bf[a];
+        int e = snapshot_rows(inv, it->center, it->idx, it->snap, it->strict, now, &it->err,
+                              &f.rows, &f.k);
+        if (e == -EINVAL)
+            it->result = e;
+        if (e < 0)
+            continue; /* out of memory: left to inventory_apply_snapshot */
+        qsort(f.rows, f.k, sizeof(*f.rows), row_model_cmp); /* the order of feed_pools' key */
+        centers[go] = f.center;
+        bf[go++] = f; /* go <= a: entries already looked at */
     }
+    if (go == 0)
+        goto out;
+    r = store_feed_pools_load_centers(inv->st, centers, go, &old, &nold);
+    for (size_t g = 0; g < go; g++)
+        nall += bf[g].k;
+    all = r == 0 ? malloc((nall ? nall : 1) * sizeof(*all)) : NULL;
+    if (r == 0 && !all)
+        r = -ENOMEM;
+    nall = 0;
+    /* Both by center: walk them together. */
+    for (size_t g = 0, o = 0; g < go && r == 0; g++) {
+        struct batch_feed *f = &bf[g];
+        struct inventory_apply *it = &items[f->item];
+        while (o < nold && strcmp(old[o].center, f->center) < 0)
+            o++;
+        size_t lo = o, own = o, own_end;
+        while (own < nold && strcmp(old[own].center, f->center) == 0 && old[own].idx < it->idx)
+            own++;
+        for (own_end = own; own_end < nold && strcmp(old[own_end].center, f->center) == 0 &&
+                            old[own_end].idx == it->idx;
+             own_end++)
+            ;
+        for (o = own_end; o < nold && strcmp(old[o].center, f->center) == 0; o++)
+            ;
+        if (own_end > own) /* the feed's last snapshot goes; none on a first poll */
+            r = store_feed_pools_replace(inv->st, f->center, it->idx, NULL, 0);
+        char unpriced[160];
+        if (r == 0)
+            r = merge_feeds(old, lo, own - lo, own_end, o - own_end, f->rows, f->k, &f->merged,
+                            &f->m, unpriced, sizeof(unpriced));
+        if (r < 0)
+            break;
+        copy_text(it->warning, sizeof(it->warning), it->snap->warning);
+        note_unpriced(it->warning, sizeof(it->warning), unpriced);
+        if (f->k)
+            memcpy(all + nall, f->rows, f->k * sizeof(*all));
+        nall += f->k;
+        npools += f->m;
+    }
+    pools = r == 0 ? malloc((npools ? npools : 1) * sizeof(*pools)) : NULL;
+    if (r == 0 && !pools)
+        r = -ENOMEM;
+    npools = 0;
+    for (size_t g = 0; g < go && r == 0; g++) {
+        if (bf[g].m)
+            memcpy(pools + npools, bf[g].merged, bf[g].m * sizeof(*pools));
+        npools += bf[g].m;
+    }
+    if (r == 0)
+        r = store_feed_pools_insert(inv->st, all, nall);
+    if (r == 0)
+        r = store_pools_delete_centers(inv->st, centers, go);
+    if (r == 0)
+        r = store_pools_insert(inv->st, pools, npools);
+    for (size_t g = 0; g < go && r == 0; g++)
+        items[bf[g].item].result = 0;
     inventory_invalidate(inv);
 out:
-    store_pools_free(rows, snap->npools);
+    for (size_t g = 0; g < go; g++) {
+        store_pools_free(bf[g].rows, items[bf[g].item].snap->npools);
+        store_pools_free(bf[g].merged, bf[g].m);
+    }
+    free(all);
+    free(pools);
+    free(centers);
+    free(bf);
+    store_pools_free(old, nold);
     return r;
 }

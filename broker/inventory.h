@@ -115,6 +115,31 @@ int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
                              struct feed_snapshot *snap, bool strict, int64_t now,
                              struct json_error *err);
 
+/* One feed's parsed poll in a batch for inventory_apply_batch. */
+struct inventory_apply {
+    const char *center;         /* borrowed */
+    int idx;                    /* the feed */
+    struct feed_snapshot *snap; /* borrowed; NULL for a feed that is only looked at (see below) */
+    bool strict;                /* as for inventory_apply_snapshot */
+    int result;                 /* out: 0 applied, -EINVAL refused (err says why), 1 not done */
+    struct json_error err;      /* out, when refused */
+    char warning[256];          /* out, when applied: the feed's warning to record (snap's own
+                                   and the note about models with no price) */
+};
+
+/*
+ * inventory_apply_snapshot for many feeds at once, inside the caller's
+ * transaction, with a few statements for all of them: the same rows, merged
+ * the same way. The items of a center named more than once (snap NULL
+ * included) are left not done, for inventory_apply_snapshot one by one; so
+ * are those that ran out of memory. Returns 0 (each item says how it ended)
+ * or a negative errno: a statement failed, and the caller must undo what the
+ * batch wrote (run it inside a savepoint) and apply every item one by one.
+ * snap->warning is not changed.
+ */
+int inventory_apply_batch(struct inventory *inv, struct inventory_apply *items, size_t n,
+                          int64_t now);
+
 /*
  * Recomputes a center's pools from its feeds' snapshots (caller's transaction).
  * unpriced (may be NULL) gets the models that have counts but no price anywhere.

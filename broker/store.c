@@ -28,14 +28,19 @@ enum kept {
     KEPT_PLACEMENT_INSERT,
     KEPT_PIECE_INSERT,
     KEPT_FEED_SUCCESS,
+    KEPT_FEED_SUCCESS_WIDE,
     KEPT_POOLS_DELETE,
     KEPT_POOLS_INSERT,
     KEPT_POOLS_INSERT_MANY,
+    KEPT_POOLS_INSERT_WIDE,
+    KEPT_POOLS_DELETE_CENTERS,
     KEPT_FEED_POOLS_DELETE,
     KEPT_FEED_POOLS_INSERT,
     KEPT_FEED_POOLS_INSERT_MANY,
+    KEPT_FEED_POOLS_INSERT_WIDE,
     KEPT_FEED_POOLS_LOAD,
     KEPT_FEED_POOLS_OTHERS,
+    KEPT_FEED_POOLS_CENTERS,
     KEPT_SAVEPOINT,
     KEPT_RELEASE,
     KEPT_COUNT
@@ -43,11 +48,14 @@ enum kept {
 
 /*
  * A snapshot's rows are inserted POOLS_PER_INSERT to a statement: one statement
- * per row spent as much again on running the statement as on the row.
- * Parameters are numbered in order (plain "?"), POOL_COLUMNS or FEED_POOL_COLUMNS
- * to a row.
+ * per row spent as much again on running the statement as on the row. The rows
+ * of a batch of feeds (store_pools_insert) go POOLS_PER_WIDE_INSERT to a
+ * statement: each statement that may fail half-way also copies every page it
+ * touches to its statement journal, so fewer statements cost less. Parameters
+ * are numbered in order (plain "?"), POOL_COLUMNS or FEED_POOL_COLUMNS to a row.
  */
 #define POOLS_PER_INSERT 4
+#define POOLS_PER_WIDE_INSERT 32
 #define POOL_COLUMNS 13
 #define POOLS_INSERT                                                                               \
     "INSERT INTO pools (center, model, total, free, largest_block, price, spot_price, "            \
@@ -59,6 +67,24 @@ enum kept {
     "has_price, price, spot_price, currency, vendor, memory_gib, domestic, tflops, "               \
     "observed_at) VALUES "
 #define FEED_POOL_VALUES "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define VALUES_4(v) v ", " v ", " v ", " v
+#define VALUES_32(v)                                                                               \
+    VALUES_4(v)                                                                                    \
+    ", " VALUES_4(v) ", " VALUES_4(v) ", " VALUES_4(v) ", " VALUES_4(v) ", " VALUES_4(             \
+        v) ", " VALUES_4(v) ", " VALUES_4(v)
+/*
+ * The centers of a batch are named CENTERS_PER_LIST to a statement, unused slots
+ * NULL, while a list is at least a quarter full: SQLite builds a table of the list
+ * for each run, which costs more than a statement per center for a few.
+ */
+#define CENTERS_PER_LIST 64
+#define FEEDS_PER_UPDATE 32
+#define FEED_OK_VALUES "(?, ?, ?, ?)"
+#define FEED_OK_LIST VALUES_32(FEED_OK_VALUES)
+#define PARAMS_8 "?, ?, ?, ?, ?, ?, ?, ?"
+#define CENTER_LIST                                                                                \
+    "(" PARAMS_8 ", " PARAMS_8 ", " PARAMS_8 ", " PARAMS_8 ", " PARAMS_8 ", " PARAMS_8             \
+    ", " PARAMS_8 ", " PARAMS_8 ")"
 #define FEED_POOLS_SELECT                                                                          \
     "SELECT center, idx, model, has_counts, total, free, largest_block, "                          \
     "has_price, price, spot_price, currency, vendor, memory_gib, domestic, "                       \
@@ -89,19 +115,32 @@ static const char *const kept_sql[KEPT_COUNT] = {
                           "warning = CASE WHEN ?6 < 0 THEN warning ELSE ?5 END, "
                           "pools_seen = CASE WHEN ?6 < 0 THEN pools_seen ELSE ?6 END "
                           "WHERE center = ?1 AND idx = ?2 AND ?3 IS NULL",
+    /* KEPT_FEED_SUCCESS for FEEDS_PER_UPDATE feeds (center, idx, warning, pools_seen) at once;
+       rows with a NULL center match none. */
+    [KEPT_FEED_SUCCESS_WIDE] =
+        "UPDATE feeds SET last_success = ?1, last_error = NULL, last_error_at = NULL, "
+        "warning = v.column3, pools_seen = v.column4 FROM (VALUES " FEED_OK_LIST ") AS v "
+        "WHERE feeds.center = v.column1 AND feeds.idx = v.column2",
     [KEPT_POOLS_DELETE] = "DELETE FROM pools WHERE center = ?1",
     [KEPT_POOLS_INSERT] = POOLS_INSERT POOL_VALUES,
     [KEPT_POOLS_INSERT_MANY] =
         POOLS_INSERT POOL_VALUES ", " POOL_VALUES ", " POOL_VALUES ", " POOL_VALUES,
+    [KEPT_POOLS_INSERT_WIDE] = POOLS_INSERT VALUES_32(POOL_VALUES),
+    [KEPT_POOLS_DELETE_CENTERS] = "DELETE FROM pools WHERE center IN " CENTER_LIST,
     [KEPT_FEED_POOLS_DELETE] = "DELETE FROM feed_pools WHERE center = ?1 AND idx = ?2",
     [KEPT_FEED_POOLS_INSERT] = FEED_POOLS_INSERT FEED_POOL_VALUES,
     [KEPT_FEED_POOLS_INSERT_MANY] = FEED_POOLS_INSERT FEED_POOL_VALUES
     ", " FEED_POOL_VALUES ", " FEED_POOL_VALUES ", " FEED_POOL_VALUES,
+    [KEPT_FEED_POOLS_INSERT_WIDE] = FEED_POOLS_INSERT VALUES_32(FEED_POOL_VALUES),
     [KEPT_FEED_POOLS_LOAD] = FEED_POOLS_SELECT "WHERE center = ?1 ORDER BY idx, model",
     /* The snapshots of a center's other feeds, to merge with the one just written. */
     [KEPT_FEED_POOLS_OTHERS] =
         FEED_POOLS_SELECT "WHERE center = ?1 AND idx <> ?2 ORDER BY idx, model",
-    /* Each feed of a batch commit is applied inside its own savepoint. */
+    /* The snapshots of every feed of a batch's centers. */
+    [KEPT_FEED_POOLS_CENTERS] =
+        FEED_POOLS_SELECT "WHERE center IN " CENTER_LIST " ORDER BY center, idx, model",
+    /* Each feed of a batch commit is applied inside its own savepoint (or the feeds applied
+       together, inventory_apply_batch, inside one). */
     [KEPT_SAVEPOINT] = "SAVEPOINT one",
     [KEPT_RELEASE] = "RELEASE one",
 };
@@ -1157,6 +1196,32 @@ int store_feed_result(struct store *st, const char *center, int idx, int64_t now
     return error ? run(st, s) : run_kept(s);
 }
 
+int store_feed_results_ok(struct store *st, int64_t now, const struct feed_ok *oks, size_t n)
+{
+    size_t i = 0;
+    /* Wide statements while they are at least a quarter full; the rest one by one. */
+    while (n - i >= FEEDS_PER_UPDATE / 4) {
+        sqlite3_stmt *s = kept(st, KEPT_FEED_SUCCESS_WIDE);
+        sqlite3_bind_int64(s, 1, now);
+        for (int k = 0; k < FEEDS_PER_UPDATE && i < n; k++, i++) {
+            sqlite3_bind_text(s, 2 + 4 * k, oks[i].center, -1, SQLITE_STATIC);
+            sqlite3_bind_int(s, 3 + 4 * k, oks[i].idx);
+            bind_text(s, 4 + 4 * k, oks[i].warning);
+            sqlite3_bind_int64(s, 5 + 4 * k, oks[i].pools_seen);
+        }
+        int r = run_kept(s);
+        if (r < 0)
+            return r;
+    }
+    for (; i < n; i++) {
+        int r = store_feed_result(st, oks[i].center, oks[i].idx, now, NULL, oks[i].warning,
+                                  oks[i].pools_seen);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 /* ---- pools ---- */
 
 /* Binds pool p as the row whose parameters start after parameter `base`. */
@@ -1208,21 +1273,27 @@ static void bind_feed_pool(sqlite3_stmt *s, int base, const char *center, int id
 }
 
 /*
- * Inserts rows: POOLS_PER_INSERT at a time with `many`, the rest one at a time
- * with `one`. feed < 0: into pools, else as feed idx's rows into feed_pools.
+ * Inserts rows: POOLS_PER_WIDE_INSERT at a time with `wide` (when not NULL),
+ * POOLS_PER_INSERT with `many`, the rest one at a time with `one`. feed < 0:
+ * into pools, else as feed idx's rows into feed_pools. center NULL: each row's
+ * own center (and, for feed_pools, its own idx).
  */
-static int insert_pools(sqlite3_stmt *one, sqlite3_stmt *many, const char *center, int feed,
-                        const struct pool_row *rows, size_t n)
+static int insert_pools(sqlite3_stmt *one, sqlite3_stmt *many, sqlite3_stmt *wide,
+                        const char *center, int feed, const struct pool_row *rows, size_t n)
 {
     int cols = feed < 0 ? POOL_COLUMNS : FEED_POOL_COLUMNS;
     for (size_t i = 0; i < n;) {
-        size_t take = n - i >= POOLS_PER_INSERT ? POOLS_PER_INSERT : 1;
-        sqlite3_stmt *s = take > 1 ? many : one;
+        size_t take = wide && n - i >= POOLS_PER_WIDE_INSERT ? POOLS_PER_WIDE_INSERT
+                      : n - i >= POOLS_PER_INSERT            ? POOLS_PER_INSERT
+                                                             : 1;
+        sqlite3_stmt *s = take == POOLS_PER_WIDE_INSERT ? wide : take > 1 ? many : one;
         for (size_t j = 0; j < take; j++) {
+            const struct pool_row *p = &rows[i + j];
             if (feed < 0)
-                bind_pool(s, (int)j * cols, center, &rows[i + j]);
+                bind_pool(s, (int)j * cols, center ? center : p->center, p);
             else
-                bind_feed_pool(s, (int)j * cols, center, feed, &rows[i + j]);
+                bind_feed_pool(s, (int)j * cols, center ? center : p->center,
+                               center ? feed : p->idx, p);
         }
         int r = run_kept(s);
         if (r < 0)
@@ -1239,8 +1310,45 @@ int store_pools_replace(struct store *st, const char *center, const struct pool_
     int r = run_kept(s);
     if (r < 0)
         return r;
-    return insert_pools(kept(st, KEPT_POOLS_INSERT), kept(st, KEPT_POOLS_INSERT_MANY), center, -1,
-                        rows, n);
+    return insert_pools(kept(st, KEPT_POOLS_INSERT), kept(st, KEPT_POOLS_INSERT_MANY), NULL, center,
+                        -1, rows, n);
+}
+
+int store_pools_insert(struct store *st, const struct pool_row *rows, size_t n)
+{
+    return insert_pools(kept(st, KEPT_POOLS_INSERT), kept(st, KEPT_POOLS_INSERT_MANY),
+                        kept(st, KEPT_POOLS_INSERT_WIDE), NULL, -1, rows, n);
+}
+
+int store_feed_pools_insert(struct store *st, const struct pool_row *rows, size_t n)
+{
+    return insert_pools(kept(st, KEPT_FEED_POOLS_INSERT), kept(st, KEPT_FEED_POOLS_INSERT_MANY),
+                        kept(st, KEPT_FEED_POOLS_INSERT_WIDE), NULL, 0, rows, n);
+}
+
+/* Binds up to CENTERS_PER_LIST centers from *i on as a CENTER_LIST; the rest of it stays NULL. */
+static void bind_centers(sqlite3_stmt *s, const char *const *centers, size_t n, size_t *i)
+{
+    for (int k = 1; k <= CENTERS_PER_LIST && *i < n; k++, (*i)++)
+        sqlite3_bind_text(s, k, centers[*i], -1, SQLITE_STATIC);
+}
+
+int store_pools_delete_centers(struct store *st, const char *const *centers, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        sqlite3_stmt *s;
+        if (n - i >= CENTERS_PER_LIST / 4) {
+            s = kept(st, KEPT_POOLS_DELETE_CENTERS);
+            bind_centers(s, centers, n, &i);
+        } else {
+            s = kept(st, KEPT_POOLS_DELETE);
+            sqlite3_bind_text(s, 1, centers[i++], -1, SQLITE_STATIC);
+        }
+        int r = run_kept(s);
+        if (r < 0)
+            return r;
+    }
+    return 0;
 }
 
 int store_feed_pools_replace(struct store *st, const char *center, int idx,
@@ -1253,7 +1361,7 @@ int store_feed_pools_replace(struct store *st, const char *center, int idx,
     if (r < 0)
         return r;
     return insert_pools(kept(st, KEPT_FEED_POOLS_INSERT), kept(st, KEPT_FEED_POOLS_INSERT_MANY),
-                        center, idx, rows, n);
+                        NULL, center, idx, rows, n);
 }
 
 int store_feed_pools_touch(struct store *st, const char *center, int idx, int64_t now)
@@ -1268,11 +1376,14 @@ int store_feed_pools_touch(struct store *st, const char *center, int idx, int64_
     return run(st, s);
 }
 
-/* Reads the feed_pools rows a kept statement selects (FEED_POOLS_SELECT), then resets it. */
-static int feed_pools_read(sqlite3_stmt *s, struct pool_row **ret, size_t *ret_n)
+/*
+ * Appends the feed_pools rows a kept statement selects (FEED_POOLS_SELECT) to
+ * *rows (*n of *cap used), then resets it. On failure the caller frees *rows.
+ */
+static int feed_pools_append(sqlite3_stmt *s, struct pool_row **rows_, size_t *n_, size_t *cap_)
 {
-    struct pool_row *rows = NULL;
-    size_t n = 0, cap = 0;
+    struct pool_row *rows = *rows_;
+    size_t n = *n_, cap = *cap_;
     bool oom = false;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1300,12 +1411,51 @@ static int feed_pools_read(sqlite3_stmt *s, struct pool_row **ret, size_t *ret_n
         p->observed_at = sqlite3_column_int64(s, 15);
     }
     kept_done(s);
-    if (oom || rc != SQLITE_DONE) {
+    *rows_ = rows;
+    *n_ = n;
+    *cap_ = cap;
+    if (oom || rc != SQLITE_DONE)
+        return oom ? -ENOMEM : errno_of(rc) ? errno_of(rc) : -EIO;
+    return 0;
+}
+
+/* Reads the feed_pools rows a kept statement selects (FEED_POOLS_SELECT), then resets it. */
+static int feed_pools_read(sqlite3_stmt *s, struct pool_row **ret, size_t *ret_n)
+{
+    struct pool_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    int r = feed_pools_append(s, &rows, &n, &cap);
+    if (r < 0) {
         store_pools_free(rows, n);
-        return oom ? -ENOMEM : errno_of(rc);
+        return r;
     }
     *ret = rows;
     *ret_n = n;
+    return 0;
+}
+
+int store_feed_pools_load_centers(struct store *st, const char *const *centers, size_t n,
+                                  struct pool_row **ret, size_t *ret_n)
+{
+    struct pool_row *rows = NULL;
+    size_t nrows = 0, cap = 0;
+    for (size_t i = 0; i < n;) {
+        sqlite3_stmt *s;
+        if (n - i >= CENTERS_PER_LIST / 4) {
+            s = kept(st, KEPT_FEED_POOLS_CENTERS);
+            bind_centers(s, centers, n, &i);
+        } else {
+            s = kept(st, KEPT_FEED_POOLS_LOAD);
+            sqlite3_bind_text(s, 1, centers[i++], -1, SQLITE_STATIC);
+        }
+        int r = feed_pools_append(s, &rows, &nrows, &cap);
+        if (r < 0) {
+            store_pools_free(rows, nrows);
+            return r;
+        }
+    }
+    *ret = rows;
+    *ret_n = nrows;
     return 0;
 }
 

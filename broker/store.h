@@ -247,6 +247,17 @@ void store_centers_free(struct center_row *rows, size_t n);
 int store_feed_result(struct store *st, const char *center, int idx, int64_t now, const char *error,
                       const char *warning, long pools_seen);
 
+/* A feed whose snapshot was stored, for store_feed_results_ok. */
+struct feed_ok {
+    const char *center; /* borrowed */
+    int idx;
+    const char *warning; /* borrowed; NULL or "" for none */
+    long pools_seen;     /* >= 0 */
+};
+
+/* store_feed_result(..., NULL, warning, pools_seen) for many feeds, with few statements. */
+int store_feed_results_ok(struct store *st, int64_t now, const struct feed_ok *oks, size_t n);
+
 /* Replaces one feed's snapshot (feed_pools rows of center/idx), in the caller's transaction. */
 int store_feed_pools_replace(struct store *st, const char *center, int idx,
                              const struct pool_row *rows, size_t n);
@@ -262,6 +273,22 @@ int store_feed_pools_load_others(struct store *st, const char *center, int idx,
 /* Replaces every pool of a center with rows (in the caller's transaction). */
 int store_pools_replace(struct store *st, const char *center, const struct pool_row *rows,
                         size_t n);
+
+/*
+ * For a batch of feeds, in the caller's transaction. A statement that fails
+ * half-way undoes itself, not the statements before it: run them inside a
+ * savepoint, and undo it on failure.
+ */
+/* Every feed snapshot row of these centers (ids sorted, no repeats), by center, feed index, model.
+ */
+int store_feed_pools_load_centers(struct store *st, const char *const *centers, size_t n,
+                                  struct pool_row **ret, size_t *ret_n);
+/* Inserts rows into feed_pools, each under its own center and idx. */
+int store_feed_pools_insert(struct store *st, const struct pool_row *rows, size_t n);
+/* Deletes every pool of these centers. */
+int store_pools_delete_centers(struct store *st, const char *const *centers, size_t n);
+/* Inserts rows into pools, each under its own center. */
+int store_pools_insert(struct store *st, const struct pool_row *rows, size_t n);
 /* Every pool of every center, or of one center when center is not NULL. */
 int store_pools_load(struct store *st, const char *center, struct pool_row **ret, size_t *ret_n);
 void store_pools_free(struct pool_row *rows, size_t n);
