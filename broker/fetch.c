@@ -92,7 +92,7 @@ struct fetch {
     struct ev_loop *loop;      /* borrowed */
     struct fetch_multi shared; /* transfers that may share connections, capped per host */
     struct fetch_multi single; /* transfers with a connection each, not capped */
-    struct h2_client *h2;      /* owned; h2c transfers to numeric hosts */
+    struct h2_client *h2;      /* owned; h2c transfers */
     ev_prepare reaper;         /* frees cancelled jobs, reports FAILING ones, outside curl */
     struct fetch_sock *socks;  /* owned */
     struct fetch_job *jobs;    /* owned, in every state but DONE */
@@ -232,15 +232,15 @@ static int fetch_url_scheme(const char *url, enum fetch_scheme *ret)
 
 /* Where an h2c transfer goes, for the HTTP/2 client. */
 struct fetch_h2_target {
-    char host[64]; /* numeric, without brackets */
+    char host[256]; /* a name or an address, without brackets */
     unsigned port;
-    char authority[80]; /* host (bracketed for IPv6) and port, as the URL has them */
-    char *path;         /* owned: path and query */
+    char authority[272]; /* host (bracketed for IPv6) and port, as the URL has them */
+    char *path;          /* owned: path and query */
 };
 
 /*
- * Fills t for an http:// URL whose host is a numeric address and that has no user name:
- * those go through our HTTP/2 client. -ENOTSUP for anything else (libcurl takes it).
+ * Fills t for an http:// URL without a user name or an IPv6 zone: those go through our HTTP/2
+ * client. -ENOTSUP for anything else (libcurl takes it).
  */
 static int fetch_h2_target(const char *url, struct fetch_h2_target *t)
 {
@@ -275,8 +275,8 @@ static int fetch_h2_target(const char *url, struct fetch_h2_target *t)
         goto out;
     memcpy(t->host, h, hl);
     t->host[hl] = '\0';
-    if (strchr(t->host, '%') != NULL || !h2_client_takes_host(t->host))
-        goto out; /* a name to resolve, or a zone id */
+    if (strchr(t->host, '%') != NULL)
+        goto out; /* an IPv6 zone id: libcurl knows what to do with it */
     t->port = (unsigned)pn;
     snprintf(t->authority, sizeof(t->authority), "%s:%ld", host, pn);
     t->path = malloc(strlen(path) + (query != NULL ? strlen(query) + 1 : 0) + 1);

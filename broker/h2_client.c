@@ -8,10 +8,12 @@
  * REFUSED_STREAM) is sent once more on a new connection.
  */
 #include "h2_client.h"
+#include "resolve.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -37,6 +39,7 @@
 #define H2C_MAX_HEADER_BYTES 32768          /* their names and values together */
 #define H2C_BODY_CHUNK ((size_t)4096)       /* first body allocation */
 #define H2C_USER_AGENT "suanwang-fetch/0.1" /* as fetch.c sends through libcurl */
+#define H2C_MAX_HOST 255                    /* a DNS name, or an address */
 
 enum h2c_stream_state {
     H2C_RUNNING, /* on a connection, its done owed */
@@ -57,7 +60,7 @@ struct h2_client_stream {
     void *userdata;      /* borrowed */
     nghttp2_nv *nva;     /* owned, one block with its strings: to resubmit */
     size_t nvlen;
-    char host[INET6_ADDRSTRLEN]; /* the origin, to find a connection again */
+    char host[H2C_MAX_HOST + 1]; /* the origin, to find a connection again */
     unsigned port;
     double connect_timeout_s;
     ev_timer timeout;  /* the total timeout */
@@ -77,8 +80,11 @@ struct h2_client_stream {
 struct h2_client_conn {
     struct h2_client *c;                /* borrowed */
     struct h2_client_conn *prev, *next; /* links in c->conns */
-    char host[INET6_ADDRSTRLEN];
+    char host[H2C_MAX_HOST + 1];
     unsigned port;
+    struct resolve_query *lookup;     /* borrowed: the name's lookup under way, or NULL */
+    struct addrinfo *addrs;           /* owned: the addresses, or NULL */
+    struct addrinfo *next_addr;       /* borrowed from addrs: the next one to try */
     int fd;                           /* owned */
     ev_io rio, wio;                   /* readable; writable (connect, then backlog) */
     ev_timer timer;                   /* connect timeout, then idle timeout */
@@ -101,6 +107,7 @@ struct h2_client {
     nghttp2_session_callbacks *cbs; /* owned */
     nghttp2_option *opt;            /* owned */
     struct h2_client_conn *conns;   /* owned */
+    struct resolver *resolver;      /* owned */
     unsigned nconns;
     ev_prepare flusher; /* writes every dirty connection before the loop blocks */
 };
@@ -109,6 +116,7 @@ static void h2c_conn_fail(struct h2_client_conn *conn, bool retry, int err, cons
     __attribute__((format(printf, 4, 5)));
 static int h2c_submit(struct h2_client *c, struct h2_client_stream *s);
 static void h2c_stream_set_error(struct h2_client_stream *s, int err, const char *msg);
+static void h2c_conn_connect(struct h2_client_conn *conn);
 
 /* ---- streams ----------------------------------------------------------------------------- */
 
@@ -378,6 +386,9 @@ static void h2c_conn_free(struct h2_client_conn *conn)
     ev_timer_stop(c->loop, &conn->timer);
     if (conn->fd >= 0)
         close(conn->fd);
+    resolver_cancel(conn->lookup);
+    if (conn->addrs != NULL)
+        freeaddrinfo(conn->addrs);
     nghttp2_session_del(conn->session);
     if (conn->prev != NULL)
         conn->prev->next = conn->next;
@@ -579,9 +590,8 @@ static void h2c_on_write(struct ev_loop *loop, ev_io *w, int revents)
         if (getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
             soerr = errno;
         if (soerr != 0) {
-            h2c_conn_fail(conn, false, soerr == ECONNREFUSED ? -ECONNREFUSED : -EHOSTUNREACH,
-                          "failed to connect to %s port %u: %s", conn->host, conn->port,
-                          strerror(soerr));
+            conn->connect_err = soerr;
+            h2c_conn_connect(conn); /* the next address, or the failure */
             return;
         }
         conn->connected = true;
@@ -626,29 +636,76 @@ static void h2c_on_flush(struct ev_loop *loop, ev_prepare *w, int revents)
     }
 }
 
-static int h2c_sockaddr(const char *host, unsigned port, struct sockaddr_storage *sa,
-                        socklen_t *len)
+/*
+ * Connects to the next address of conn->addrs, closing the socket of the last attempt. With
+ * none left, the last failure is reported from the loop (a zero timer), never from here: this
+ * runs inside h2_client_start() too.
+ */
+static void h2c_conn_connect(struct h2_client_conn *conn)
 {
-    struct sockaddr_in *in4 = (struct sockaddr_in *)sa;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+    struct h2_client *c = conn->c;
+    struct addrinfo *ai;
+    int one = 1;
 
-    memset(sa, 0, sizeof(*sa));
-    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-        in4->sin_family = AF_INET;
-        in4->sin_port = htons((uint16_t)port);
-        *len = sizeof(*in4);
-        return 0;
+    ev_io_stop(c->loop, &conn->rio);
+    ev_io_stop(c->loop, &conn->wio);
+    if (conn->fd >= 0) {
+        close(conn->fd);
+        conn->fd = -1;
     }
-    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)port);
-        *len = sizeof(*in6);
-        return 0;
+    while ((ai = conn->next_addr) != NULL) {
+        conn->next_addr = ai->ai_next;
+        conn->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (conn->fd < 0) {
+            conn->connect_err = errno;
+            continue;
+        }
+        setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        ev_io_set(&conn->rio, conn->fd, EV_READ);
+        ev_io_set(&conn->wio, conn->fd, EV_WRITE);
+        if (connect(conn->fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            conn->connected = true;
+            conn->connect_err = 0;
+            conn->last_read = ev_now(c->loop);
+            ev_timer_stop(c->loop, &conn->timer);
+            ev_io_start(c->loop, &conn->rio);
+            h2c_mark_dirty(conn);
+            return;
+        }
+        if (errno == EINPROGRESS) {
+            conn->connect_err = 0; /* this attempt's outcome is what counts now */
+            ev_io_start(c->loop, &conn->wio);
+            return;
+        }
+        conn->connect_err = errno;
+        close(conn->fd);
+        conn->fd = -1;
     }
-    return -EINVAL;
+    if (conn->connect_err == 0)
+        conn->connect_err = EHOSTUNREACH; /* no address at all */
+    ev_timer_stop(c->loop, &conn->timer);
+    ev_timer_set(&conn->timer, 0., 0.);
+    ev_timer_start(c->loop, &conn->timer);
 }
 
-/* Opens a connection and starts its handshake. 0 and *ret, or a negative errno. */
+/* The name's addresses have come (or not). */
+static void h2c_on_resolved(void *userdata, int err, const char *errmsg, struct addrinfo *res)
+{
+    struct h2_client_conn *conn = userdata;
+
+    conn->lookup = NULL;
+    if (err != 0) {
+        h2c_conn_fail(conn, false, err == -EAGAIN ? -EHOSTUNREACH : err, "%s", errmsg);
+        return;
+    }
+    conn->addrs = conn->next_addr = res;
+    h2c_conn_connect(conn);
+}
+
+/*
+ * Opens a connection: an address is connected to at once, a name first resolved off the loop.
+ * The connect timeout covers both. 0 and *ret, or a negative errno.
+ */
 static int h2c_conn_open(struct h2_client *c, const char *host, unsigned port,
                          double connect_timeout_s, struct h2_client_conn **ret)
 {
@@ -657,43 +714,49 @@ static int h2c_conn_open(struct h2_client *c, const char *host, unsigned port,
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2C_STREAM_WINDOW},
     };
     struct h2_client_conn *conn;
-    struct sockaddr_storage sa;
-    socklen_t salen;
-    int one = 1, rv;
+    struct addrinfo hints, *numeric = NULL;
+    char portstr[8];
+    int rv;
 
-    rv = h2c_sockaddr(host, port, &sa, &salen);
-    if (rv < 0)
-        return rv;
-    conn = calloc(1, sizeof(*conn));
-    if (conn == NULL)
+    if (strlen(host) > H2C_MAX_HOST)
+        return -EINVAL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    snprintf(portstr, sizeof(portstr), "%u", port);
+    rv = getaddrinfo(host, portstr, &hints, &numeric); /* never blocks: numeric only */
+    if (rv == EAI_MEMORY)
         return -ENOMEM;
+    conn = calloc(1, sizeof(*conn));
+    if (conn == NULL) {
+        if (numeric != NULL)
+            freeaddrinfo(numeric);
+        return -ENOMEM;
+    }
     conn->c = c;
     conn->fd = -1;
     snprintf(conn->host, sizeof(conn->host), "%s", host);
     conn->port = port;
     conn->closed_tail = &conn->closed;
-    if (nghttp2_session_client_new2(&conn->session, c->cbs, conn, c->opt) != 0) {
-        free(conn);
-        return -ENOMEM;
-    }
+    conn->addrs = conn->next_addr = numeric;
+    if (nghttp2_session_client_new2(&conn->session, c->cbs, conn, c->opt) != 0)
+        goto out_nomem;
     if (nghttp2_submit_settings(conn->session, NGHTTP2_FLAG_NONE, settings,
                                 sizeof(settings) / sizeof(settings[0])) != 0 ||
         nghttp2_session_set_local_window_size(conn->session, NGHTTP2_FLAG_NONE, 0,
-                                              H2C_CONN_WINDOW) != 0) {
-        nghttp2_session_del(conn->session);
-        free(conn);
-        return -ENOMEM;
+                                              H2C_CONN_WINDOW) != 0)
+        goto out_nomem;
+    if (numeric == NULL) {
+        rv = resolver_start(c->resolver, host, port, h2c_on_resolved, conn, &conn->lookup);
+        if (rv < 0) {
+            nghttp2_session_del(conn->session);
+            free(conn);
+            return rv;
+        }
     }
-    conn->fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (conn->fd < 0) {
-        rv = -errno;
-        nghttp2_session_del(conn->session);
-        free(conn);
-        return rv;
-    }
-    setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    ev_io_init(&conn->rio, h2c_on_read, conn->fd, EV_READ);
-    ev_io_init(&conn->wio, h2c_on_write, conn->fd, EV_WRITE);
+    ev_init(&conn->rio, h2c_on_read);
+    ev_init(&conn->wio, h2c_on_write);
     ev_init(&conn->timer, h2c_on_timer);
     conn->rio.data = conn->wio.data = conn->timer.data = conn;
     conn->next = c->conns;
@@ -701,22 +764,19 @@ static int h2c_conn_open(struct h2_client *c, const char *host, unsigned port,
         c->conns->prev = conn;
     c->conns = conn;
     c->nconns++;
-    if (connect(conn->fd, (struct sockaddr *)&sa, salen) == 0) {
-        conn->connected = true;
-        conn->last_read = ev_now(c->loop);
-        ev_io_start(c->loop, &conn->rio);
-    } else if (errno == EINPROGRESS) {
-        ev_io_start(c->loop, &conn->wio);
-        ev_timer_set(&conn->timer, connect_timeout_s, 0.);
-        ev_timer_start(c->loop, &conn->timer);
-    } else {
-        /* Reported from the loop, as every transfer failure is. */
-        conn->connect_err = errno;
-        ev_timer_set(&conn->timer, 0., 0.);
-        ev_timer_start(c->loop, &conn->timer);
-    }
+    ev_timer_set(&conn->timer, connect_timeout_s, 0.);
+    ev_timer_start(c->loop, &conn->timer);
+    if (numeric != NULL)
+        h2c_conn_connect(conn);
     *ret = conn;
     return 0;
+
+out_nomem:
+    nghttp2_session_del(conn->session); /* NULL is fine */
+    if (numeric != NULL)
+        freeaddrinfo(numeric);
+    free(conn);
+    return -ENOMEM;
 }
 
 /* The origin's connection that takes new streams, opened if need be. */
@@ -879,14 +939,6 @@ static int h2c_build_nva(const struct h2_client_request *r, nghttp2_nv **ret_nva
 
 /* ---- public -------------------------------------------------------------------------------- */
 
-bool h2_client_takes_host(const char *host)
-{
-    struct sockaddr_storage sa;
-    socklen_t len;
-
-    return host != NULL && h2c_sockaddr(host, 1, &sa, &len) == 0;
-}
-
 int h2_client_new(struct ev_loop *loop, struct h2_client **ret)
 {
     struct h2_client *c;
@@ -897,7 +949,9 @@ int h2_client_new(struct ev_loop *loop, struct h2_client **ret)
     if (c == NULL)
         return -ENOMEM;
     c->loop = loop;
-    if (nghttp2_session_callbacks_new(&c->cbs) != 0 || nghttp2_option_new(&c->opt) != 0) {
+    if (nghttp2_session_callbacks_new(&c->cbs) != 0 || nghttp2_option_new(&c->opt) != 0 ||
+        resolver_new(loop, &c->resolver) != 0) {
+        nghttp2_option_del(c->opt);
         nghttp2_session_callbacks_del(c->cbs);
         free(c);
         return -ENOMEM;
@@ -924,7 +978,7 @@ int h2_client_start(struct h2_client *c, const struct h2_client_request *r, fetc
     if (c == NULL || r == NULL || done == NULL || r->host == NULL || r->authority == NULL ||
         r->path == NULL || r->path[0] != '/' || r->port == 0 || r->port > 65535 ||
         r->max_bytes == 0 || !(r->connect_timeout_s > 0.) || !(r->total_timeout_s > 0.) ||
-        strlen(r->host) >= INET6_ADDRSTRLEN)
+        r->host[0] == '\0' || strlen(r->host) > H2C_MAX_HOST)
         return -EINVAL;
     s = calloc(1, sizeof(*s));
     if (s == NULL)
@@ -995,6 +1049,7 @@ void h2_client_free(struct h2_client *c)
         h2c_conn_free(conn);
     }
     ev_prepare_stop(c->loop, &c->flusher);
+    resolver_free(c->resolver);
     nghttp2_option_del(c->opt);
     nghttp2_session_callbacks_del(c->cbs);
     free(c);

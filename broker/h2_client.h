@@ -2,9 +2,9 @@
  * h2_client — HTTP/2 over cleartext TCP with prior knowledge (h2c), the client side of the h2
  * module (h2.c is the server; these two are the only users of nghttp2.h). One connection per
  * origin carries every transfer to it as its own stream, so a thousand feeds on one server cost
- * one connection, not a thousand. fetch.c sends h2c feeds on numeric hosts here; everything else
- * (TLS, HTTP/1.1, file://, names to resolve) goes through libcurl. It does not retry, schedule,
- * parse or log.
+ * one connection, not a thousand. fetch.c sends h2c feeds here; everything else (TLS, HTTP/1.1,
+ * file://) goes through libcurl. It does not schedule, parse or log; its only retry is of a
+ * request the server never processed.
  */
 #ifndef SUANWANG_H2_CLIENT_H
 #define SUANWANG_H2_CLIENT_H
@@ -34,9 +34,6 @@ struct h2_client_request {
 
 /* Sets up a client on a loop. 0 or -ENOMEM. */
 int h2_client_new(struct ev_loop *loop, struct h2_client **ret);
-
-/* True when host is an address this client can connect to without resolving a name. */
-bool h2_client_takes_host(const char *host);
 
 /*
  * Starts a request on the origin's connection, opening one when there is none that takes new

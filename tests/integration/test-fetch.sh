@@ -372,6 +372,19 @@ OUT="$((conns_after - conns_before)) connections for 20 fetches"
 [ $((conns_after - conns_before)) -eq 1 ]
 ok $? "20 h2c fetches share one connection, one stream each"
 
+# A name: resolved off the loop; localhost may give ::1 first, where nghttpd does not listen, so
+# the next address is tried.
+conns_before=$(grep -oE '^\[id=[0-9]+\]' "$WORK/ng.log" | sort -u | wc -l)
+probe --h2c --count 5 "http://localhost:${NG##*:}/feed.json"
+n_ok=$(printf '%s\n' "$OUT" | grep -c "^id=.* status=ok err=0 .*http=200 .*sha=$FEED_SHA v=2 ")
+conns_after=$(grep -oE '^\[id=[0-9]+\]' "$WORK/ng.log" | sort -u | wc -l)
+[ "$RC" -eq 0 ] && [ "$n_ok" -eq 5 ] && [ $((conns_after - conns_before)) -eq 1 ]
+ok $? "h2c to a host name: resolved, 5 fetches over one connection ($n_ok ok)"
+
+probe --h2c "http://no-such-host.invalid:${NG##*:}/feed.json"
+has status=error errno_name=EHOSTUNREACH http=0 && field msg | grep -q 'cannot resolve'
+ok $? "h2c to a name that does not resolve: -EHOSTUNREACH, 'cannot resolve'"
+
 probe --h2c --header "X-Probe: hello-h2c" --header "Connection: close" "$NG/feed.json"
 has status=ok http=200 v=2 && grep -q 'x-probe: hello-h2c' "$WORK/ng.log" &&
   ! grep -qi '^ *connection: close' "$WORK/ng.log"
