@@ -17,7 +17,6 @@
 #include <ev.h>
 
 #include "adapter.h"
-#include "auth.h"
 #include "clock.h"
 #include "config.h"
 #include "fetch.h"
@@ -36,7 +35,7 @@ struct feed_job {
     struct feeds *fs;           /* borrowed */
     char center[65];
     int idx;
-    char key[AUTH_HASH_LEN + 1];         /* hash of everything that defines the job */
+    char *key;                           /* owned: everything that defines the job, as text */
     const struct adapter *adapter;       /* borrowed (static) */
     char *url;                           /* owned */
     char *pods_url;                      /* owned; Kubernetes pod list, or NULL */
@@ -222,6 +221,7 @@ static void job_free(struct feed_job *job)
     cJSON_Delete(job->options);
     for (size_t i = 0; job->headers[i]; i++)
         free(job->headers[i]);
+    free(job->key);
     free(job);
 }
 
@@ -682,25 +682,35 @@ static int make_headers(struct feed_job *job, const char *auth_json)
     return 0;
 }
 
-static void job_key(const struct center_row *c, const struct feed_config *f, char *out)
+/*
+ * Everything that defines a feed's job, as one string (NULL when out of memory): a job whose
+ * key is unchanged keeps running across a sync. Compared whole, so no change goes unseen.
+ */
+static char *job_key(const struct center_row *c, const struct feed_config *f)
 {
-    char buf[8192];
-    snprintf(buf, sizeof(buf), "%s\n%d\n%s\n%s\n%ld\n%d\n%s\n%s", c->id, f->idx, f->adapter,
-             f->url ? f->url : "", f->interval_s, f->h2c, f->options_json ? f->options_json : "",
-             f->auth_json ? f->auth_json : "");
-    auth_sha256_hex(buf, strlen(buf), out);
+    const char *url = f->url ? f->url : "", *opt = f->options_json ? f->options_json : "";
+    const char *auth = f->auth_json ? f->auth_json : "";
+    size_t n = strlen(c->id) + strlen(f->adapter) + strlen(url) + strlen(opt) + strlen(auth) + 64;
+    char *key = malloc(n);
+    if (key)
+        snprintf(key, n, "%s\n%d\n%s\n%s\n%ld\n%d\n%s\n%s", c->id, f->idx, f->adapter, url,
+                 f->interval_s, f->h2c, opt, auth);
+    return key;
 }
 
+/* Takes key (from job_key()) in every case. */
 static int job_new(struct feeds *fs, const struct center_row *c, const struct feed_config *f,
-                   const char *key)
+                   char *key)
 {
     struct feed_job *job = calloc(1, sizeof(*job));
-    if (!job)
+    if (!job) {
+        free(key);
         return -ENOMEM;
+    }
     job->fs = fs;
+    job->key = key;
     snprintf(job->center, sizeof(job->center), "%s", c->id);
     job->idx = f->idx;
-    memcpy(job->key, key, sizeof(job->key));
     job->adapter = adapter_find(f->adapter);
     job->url = strdup(f->url ? f->url : "");
     job->options = cJSON_Parse(f->options_json ? f->options_json : "{}");
@@ -759,14 +769,16 @@ static int sync_centers(struct feeds *fs, const struct center_row *centers, size
             const struct feed_config *f = &c->feeds[k];
             if (strcmp(f->mode, "pull") != 0 || !f->url)
                 continue;
-            char key[AUTH_HASH_LEN + 1];
-            job_key(c, f, key);
+            char *key = job_key(c, f);
+            if (!key)
+                return -ENOMEM;
             struct feed_job *found = NULL;
             for (struct feed_job *j = center_jobs(fs, c->id); j && !found; j = j->hnext) {
                 if (j->idx == f->idx && strcmp(j->key, key) == 0 && strcmp(j->center, c->id) == 0)
                     found = j;
             }
             if (found) {
+                free(key);
                 found->seen = true;
                 continue;
             }

@@ -6,6 +6,7 @@
 # ratio (goal: brokerd within 2x of h2load, on one core).
 #   tools/bench/ingest.sh [BUILD_DIR] [CENTERS] [STEADY_SECONDS]
 set -euo pipefail
+trap 'echo "ingest.sh: \"$BASH_COMMAND\" failed (exit $?) at line $LINENO" >&2' ERR
 cd "$(dirname "$0")/../.."
 B=${1:-build}
 N=${2:-1000}
