@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int count, failed;
 
@@ -48,6 +49,16 @@ bool check_str(const char *got, const char *want, const char *name, const char *
 {
     return check_ok(got && want && strcmp(got, want) == 0, file, line, "%s: got '%s', want '%s'",
                     name, got ? got : "(null)", want ? want : "(null)");
+}
+
+void check_remove_db(const char *path)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    char p[4096];
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+        unlink(p);
+    }
 }
 
 char *check_read_data(const char *rel, size_t *ret_len)

@@ -23,6 +23,9 @@ int check_done(void);
  */
 char *check_read_data(const char *rel, size_t *ret_len);
 
+/* Removes an SQLite database file and its -wal and -shm files, whichever exist. */
+void check_remove_db(const char *path);
+
 /* Each argument is evaluated once. */
 bool check_eq_long(long got, long want, const char *name, const char *file, int line);
 bool check_near(double got, double want, double eps, const char *name, const char *file, int line);

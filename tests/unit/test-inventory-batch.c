@@ -32,16 +32,6 @@ struct side {
     struct inventory inv;
 };
 
-static void remove_db(const char *path)
-{
-    char p[320];
-    unlink(path);
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
-}
-
 /* Center i: "b-NNN"; centers 0..3 have a second (price) feed. */
 static int add_center(struct store *st, int i)
 {
@@ -120,7 +110,7 @@ static bool open_side(struct side *sd, const char *name)
 {
     char err[256] = "";
     snprintf(sd->path, sizeof(sd->path), "/tmp/test-inventory-batch-%d-%s.db", (int)getpid(), name);
-    remove_db(sd->path);
+    check_remove_db(sd->path);
     if (store_open(sd->path, &sd->st, err, sizeof(err)) < 0) {
         printf("# store_open: %s\n", err);
         return false;
@@ -138,7 +128,7 @@ static void close_side(struct side *sd)
 {
     inventory_free(&sd->inv);
     store_close(sd->st);
-    remove_db(sd->path);
+    check_remove_db(sd->path);
 }
 
 /* One poll of the batch as apply_one does it: inside its own savepoint. */

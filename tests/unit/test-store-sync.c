@@ -272,12 +272,7 @@ int main(void)
         free(d.record);
 
     store_close(st);
-    char p[320];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
-        unlink(p);
-    }
+    check_remove_db(path);
     rmdir(dir);
     return check_done();
 }

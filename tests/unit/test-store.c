@@ -87,16 +87,6 @@ static void sqlite_setup(void)
     sqlite3_auto_extension((void (*)(void))on_open);
 }
 
-static void remove_db(const char *path)
-{
-    char p[320];
-    unlink(path);
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
-}
-
 static struct store *open_ok(const char *path)
 {
     struct store *st = NULL;
@@ -213,7 +203,7 @@ static const char *errno_verdict(int r, const char *what)
 static const char *before_new_file(void *ctx)
 {
     (void)ctx;
-    remove_db(db_path);
+    check_remove_db(db_path);
     return NULL;
 }
 
@@ -277,7 +267,7 @@ static void test_open_sweeps(void)
                                     .other_live = sqlite_live,
                                     .stride = 97};
     failalloc_sweep(&fresh, NULL);
-    remove_db(db_path);
+    check_remove_db(db_path);
     struct store *st = open_ok(db_path);
     store_close(st);
     struct failalloc_sweep again = {.name = "store_open of a migrated file, load the catalog",
@@ -572,7 +562,7 @@ static const char *after_center(void *ctx, int r)
 
 static void test_store_sweeps(void)
 {
-    remove_db(db_path);
+    check_remove_db(db_path);
     long sq_before = sq_live, before = failalloc_live();
     struct live_store ls = {.st = open_ok(db_path)};
     if (!CHECK(ls.st != NULL, "open a store for the sweeps"))
@@ -649,7 +639,7 @@ static int page_count(sqlite3 *db)
 
 static void test_disk_full(void)
 {
-    remove_db(db_path);
+    check_remove_db(db_path);
     struct store *st = open_ok(db_path);
     sqlite3 *db = last_db;
     if (!CHECK(st != NULL && db != NULL, "open a store to fill"))
@@ -723,7 +713,7 @@ static double now_s(void)
 
 static void test_locked(void)
 {
-    remove_db(db_path);
+    check_remove_db(db_path);
     struct store *st = open_ok(db_path);
     if (!CHECK(st != NULL, "open a store to lock"))
         return;
@@ -766,7 +756,7 @@ static void test_corrupt(void)
     static char junk[8192];
     for (size_t i = 0; i < sizeof(junk); i++)
         junk[i] = (char)(i * 7 + 3);
-    remove_db(db_path);
+    check_remove_db(db_path);
     FILE *f = fopen(db_path, "wb");
     size_t wrote = f ? fwrite(junk, 1, sizeof(junk), f) : 0;
     if (f)
@@ -803,7 +793,7 @@ int main(void)
     test_disk_full();
     test_store_sweeps();
     test_open_sweeps();
-    remove_db(db_path);
+    check_remove_db(db_path);
     rmdir(dir);
     return check_done();
 }
