@@ -40,6 +40,12 @@
 #define H2C_BODY_CHUNK ((size_t)4096)       /* first body allocation */
 #define H2C_USER_AGENT "suanwang-fetch/0.1" /* as fetch.c sends through libcurl */
 #define H2C_MAX_HOST 255                    /* a DNS name, or an address */
+/*
+ * Requests in flight on one connection; the rest wait in its queue and go out as answers come
+ * in. A thousand feeds on one server then reach it a hundred at a time, not in one burst it must
+ * answer whole before the first reply leaves (libcurl's default is 100 too).
+ */
+#define H2C_MAX_INFLIGHT 100
 
 enum h2c_stream_state {
     H2C_RUNNING, /* on a connection, its done owed */
@@ -63,12 +69,15 @@ struct h2_client_stream {
     char host[H2C_MAX_HOST + 1]; /* the origin, to find a connection again */
     unsigned port;
     double connect_timeout_s;
-    ev_timer timeout;  /* the total timeout */
-    ev_tstamp started; /* ev_now() at start */
-    bool retried;      /* sent again once after a refusal */
-    bool refused;      /* closed unseen by the server: may be retried */
-    size_t max_bytes;  /* body cap */
-    char *body;        /* owned; body[len] is always room for the NUL */
+    ev_timer timeout;                    /* the total timeout */
+    ev_tstamp started;                   /* ev_now() at start */
+    bool retried;                        /* sent again once after a refusal */
+    bool queued;                         /* waiting in conn->queue, not yet given to nghttp2 */
+    bool inflight;                       /* given to nghttp2, not yet closed by it */
+    struct h2_client_stream *queue_next; /* link in conn->queue */
+    bool refused;                        /* closed unseen by the server: may be retried */
+    size_t max_bytes;                    /* body cap */
+    char *body;                          /* owned; body[len] is always room for the NUL */
     size_t len, cap;
     long status; /* the final response's :status, or 0 */
     int err;     /* our own failure, overrides everything */
@@ -96,6 +105,9 @@ struct h2_client_conn {
     ev_tstamp last_read;              /* ev_now() when bytes last came in */
     struct h2_client_stream *streams; /* borrowed from their owners: every stream on it */
     unsigned nstreams;
+    struct h2_client_stream *queue; /* streams beyond H2C_MAX_INFLIGHT, first come first */
+    struct h2_client_stream **queue_tail;
+    unsigned ninflight;              /* streams given to nghttp2 and not closed */
     struct h2_client_stream *closed; /* CLOSED streams to report after nghttp2 returns */
     struct h2_client_stream **closed_tail;
     uint8_t *out; /* owned; bytes not yet written */
@@ -115,6 +127,7 @@ struct h2_client {
 static void h2c_conn_fail(struct h2_client_conn *conn, bool retry, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int h2c_submit(struct h2_client *c, struct h2_client_stream *s);
+static void h2c_conn_pump(struct h2_client_conn *conn);
 static void h2c_stream_set_error(struct h2_client_stream *s, int err, const char *msg);
 static void h2c_conn_connect(struct h2_client_conn *conn);
 
@@ -142,9 +155,27 @@ static void h2c_stream_unlink(struct h2_client_stream *s)
     }
 }
 
+/* Takes a stream out of its connection's queue (rare: a cancel or a timeout while waiting). */
+static void h2c_queue_remove(struct h2_client_conn *conn, struct h2_client_stream *s)
+{
+    struct h2_client_stream **pp = &conn->queue;
+
+    while (*pp != NULL && *pp != s)
+        pp = &(*pp)->queue_next;
+    if (*pp == s) {
+        *pp = s->queue_next;
+        if (conn->queue_tail == &s->queue_next)
+            conn->queue_tail = pp;
+    }
+    s->queue_next = NULL;
+    s->queued = false;
+}
+
 static void h2c_stream_free(struct h2_client_stream *s)
 {
     ev_timer_stop(s->c->loop, &s->timeout);
+    if (s->queued && s->conn != NULL)
+        h2c_queue_remove(s->conn, s);
     h2c_stream_unlink(s);
     free(s->nva);
     free(s->body);
@@ -225,6 +256,7 @@ static void h2c_conn_report_closed(struct h2_client_conn *conn)
         h2c_stream_report(s);
         h2c_stream_free(s);
     }
+    h2c_conn_pump(conn);
 }
 
 /* ---- nghttp2 callbacks: no freeing of connections, no done callbacks -------------------- */
@@ -315,6 +347,10 @@ static int h2c_on_data(nghttp2_session *session, uint8_t flags, int32_t stream_i
 static void h2c_stream_closed(struct h2_client_conn *conn, struct h2_client_stream *s,
                               uint32_t error_code, bool never_sent)
 {
+    if (s->inflight) {
+        s->inflight = false;
+        conn->ninflight--;
+    }
     if (s->state == H2C_ORPHAN) {
         h2c_stream_free(s);
         return;
@@ -418,6 +454,10 @@ static void h2c_conn_fail(struct h2_client_conn *conn, bool retry, int err, cons
     va_end(ap);
     conn->closing = true; /* so that nothing started from a callback lands here */
     h2c_conn_report_closed(conn);
+    while ((s = conn->queue) != NULL) { /* never sent: as if refused */
+        h2c_queue_remove(conn, s);
+        s->refused = true;
+    }
     while ((s = conn->streams) != NULL) {
         h2c_stream_unlink(s);
         if (s->state == H2C_ORPHAN) {
@@ -739,6 +779,7 @@ static int h2c_conn_open(struct h2_client *c, const char *host, unsigned port,
     snprintf(conn->host, sizeof(conn->host), "%s", host);
     conn->port = port;
     conn->closed_tail = &conn->closed;
+    conn->queue_tail = &conn->queue;
     conn->addrs = conn->next_addr = numeric;
     if (nghttp2_session_client_new2(&conn->session, c->cbs, conn, c->opt) != 0)
         goto out_nomem;
@@ -794,20 +835,46 @@ static int h2c_conn_for(struct h2_client *c, const char *host, unsigned port,
     return h2c_conn_open(c, host, port, connect_timeout_s, ret);
 }
 
-/* Puts a stream on its origin's connection. 0 or a negative errno (the stream is untouched). */
+/* Gives a stream to nghttp2. 0, -ENOMEM or -EPROTO. */
+static int h2c_send(struct h2_client_conn *conn, struct h2_client_stream *s)
+{
+    int32_t id = nghttp2_submit_request(conn->session, NULL, s->nva, s->nvlen, NULL, s);
+
+    if (id < 0)
+        return id == NGHTTP2_ERR_NOMEM ? -ENOMEM : -EPROTO;
+    s->id = id;
+    s->inflight = true;
+    conn->ninflight++;
+    h2c_mark_dirty(conn);
+    return 0;
+}
+
+/*
+ * Puts a stream on its origin's connection: to nghttp2, or in the queue when H2C_MAX_INFLIGHT
+ * are in flight. 0 or a negative errno (the stream is then untouched).
+ */
 static int h2c_submit(struct h2_client *c, struct h2_client_stream *s)
 {
     struct h2_client_conn *conn = NULL;
-    int32_t id;
     int rv;
 
     rv = h2c_conn_for(c, s->host, s->port, s->connect_timeout_s, &conn);
     if (rv < 0)
         return rv;
-    id = nghttp2_submit_request(conn->session, NULL, s->nva, s->nvlen, NULL, s);
-    if (id < 0)
-        return id == NGHTTP2_ERR_NOMEM ? -ENOMEM : -EPROTO;
-    s->id = id;
+    s->status = 0;
+    s->len = 0;
+    s->etag[0] = s->last_modified[0] = '\0';
+    s->id = -1;
+    if (conn->ninflight < H2C_MAX_INFLIGHT) {
+        rv = h2c_send(conn, s);
+        if (rv < 0)
+            return rv;
+    } else {
+        s->queued = true;
+        s->queue_next = NULL;
+        *conn->queue_tail = s;
+        conn->queue_tail = &s->queue_next;
+    }
     s->conn = conn;
     s->prev = NULL;
     s->next = conn->streams;
@@ -815,13 +882,38 @@ static int h2c_submit(struct h2_client *c, struct h2_client_stream *s)
         conn->streams->prev = s;
     conn->streams = s;
     conn->nstreams++;
-    s->status = 0;
-    s->len = 0;
-    s->etag[0] = s->last_modified[0] = '\0';
     if (conn->connected)
         ev_timer_stop(c->loop, &conn->timer); /* no longer idle */
-    h2c_mark_dirty(conn);
     return 0;
+}
+
+/*
+ * Moves queued streams to nghttp2 as others close; a connection that takes no new streams
+ * (GOAWAY) hands its queue to another. Not from inside nghttp2.
+ */
+static void h2c_conn_pump(struct h2_client_conn *conn)
+{
+    struct h2_client_stream *s;
+    int rv;
+
+    while ((s = conn->queue) != NULL && (conn->closing || conn->ninflight < H2C_MAX_INFLIGHT)) {
+        h2c_queue_remove(conn, s);
+        if (conn->closing) {
+            h2c_stream_unlink(s);
+            rv = h2c_submit(conn->c, s);
+        } else {
+            rv = h2c_send(conn, s);
+            if (rv < 0)
+                h2c_stream_unlink(s);
+        }
+        if (rv < 0) {
+            char msg[96];
+            snprintf(msg, sizeof(msg), "cannot start the request: %s", strerror(-rv));
+            h2c_stream_set_error(s, rv, msg);
+            h2c_stream_report(s);
+            h2c_stream_free(s);
+        }
+    }
 }
 
 static void h2c_on_stream_timeout(struct ev_loop *loop, ev_timer *w, int revents)
@@ -836,6 +928,12 @@ static void h2c_on_stream_timeout(struct ev_loop *loop, ev_timer *w, int revents
         return;
     snprintf(msg, sizeof(msg), "operation timed out after %.0f ms",
              (ev_now(s->c->loop) - s->started) * 1000.);
+    if (s->queued) { /* never sent: nothing to tell the server */
+        h2c_stream_set_error(s, -ETIMEDOUT, msg);
+        h2c_stream_report(s);
+        h2c_stream_free(s);
+        return;
+    }
     if (conn != NULL && conn->last_read <= s->started) {
         /* Nothing has come in since this request started: the connection is dead, not just
          * this stream, and every request on it would wait out its timeout too. */
@@ -1021,8 +1119,8 @@ void h2_client_cancel(struct h2_client_stream *s)
         return;
     }
     s->state = H2C_ORPHAN;
-    if (conn == NULL) {
-        h2c_stream_free(s);
+    if (conn == NULL || s->queued) {
+        h2c_stream_free(s); /* nghttp2 never had it */
         return;
     }
     /* nghttp2 still knows the stream: it is freed when nghttp2 closes it. */

@@ -390,6 +390,20 @@ has status=ok http=200 v=2 && grep -q 'x-probe: hello-h2c' "$WORK/ng.log" &&
   ! grep -qi '^ *connection: close' "$WORK/ng.log"
 ok $? "h2c request headers arrive lower-cased; connection-specific ones are left out"
 
+# Beyond 100 requests in flight on a connection the rest queue in the client, and go out as
+# answers come in.
+conns_before=$(grep -oE '^\[id=[0-9]+\]' "$WORK/ng.log" | sort -u | wc -l)
+probe --h2c --count 250 "$NG/small.bin"
+n_ok=$(printf '%s\n' "$OUT" | grep -c "^id=.* status=ok err=0 .*http=200 len=5000 .*sha=$SMALL_SHA v=2 ")
+conns_after=$(grep -oE '^\[id=[0-9]+\]' "$WORK/ng.log" | sort -u | wc -l)
+[ "$RC" -eq 0 ] && [ "$n_ok" -eq 250 ] && [ $((conns_after - conns_before)) -eq 1 ]
+ok $? "250 h2c fetches at once: 100 in flight, the rest queued, all on one connection ($n_ok ok)"
+
+probe --h2c --count 250 --cancel-others "$NG/small.bin"
+n_lines=$(printf '%s\n' "$OUT" | grep -c '^id=')
+[ "$RC" -eq 0 ] && [ "$n_lines" -eq 1 ] && printf '%s\n' "$OUT" | grep -q '^cancelled=249 active=0'
+ok $? "cancelling 249 (in flight and queued) from the first done callback: no more callbacks"
+
 probe --h2c --count 20 --cancel-others "$NG/small.bin"
 n_lines=$(printf '%s\n' "$OUT" | grep -c '^id=')
 [ "$RC" -eq 0 ] && [ "$n_lines" -eq 1 ] && printf '%s\n' "$OUT" | grep -q '^cancelled='

@@ -70,9 +70,9 @@ sqlite3 "$W/b.db" "DELETE FROM feed_pools; DELETE FROM pools; UPDATE feeds SET l
 SPREAD=${SPREAD:-0}
 printf '{"feed_first_poll_spread_s":%s%s}' "$SPREAD" "$CA_JSON" >"$W/cfg.json"
 READY="every pull feed has been polled once"
-# RUNS cold starts (3 unless set), each from an empty inventory; the median is reported. The
+# RUNS cold starts (5 unless set), each from an empty inventory; the median is reported. The
 # last brokerd stays up for the steady state.
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 T_INGEST=()
 T_FEEDS=()
