@@ -453,11 +453,13 @@ static void h2c_conn_fail(struct h2_client_conn *conn, bool retry, int err, cons
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     conn->closing = true; /* so that nothing started from a callback lands here */
-    h2c_conn_report_closed(conn);
-    while ((s = conn->queue) != NULL) { /* never sent: as if refused */
+    /* Never sent: as if refused, so sent once more below only if this connection had been up
+     * (the pump of a closing connection would move them to a new one every time). */
+    while ((s = conn->queue) != NULL) {
         h2c_queue_remove(conn, s);
         s->refused = true;
     }
+    h2c_conn_report_closed(conn);
     while ((s = conn->streams) != NULL) {
         h2c_stream_unlink(s);
         if (s->state == H2C_ORPHAN) {

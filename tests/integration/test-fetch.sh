@@ -399,6 +399,11 @@ conns_after=$(grep -oE '^\[id=[0-9]+\]' "$WORK/ng.log" | sort -u | wc -l)
 [ "$RC" -eq 0 ] && [ "$n_ok" -eq 250 ] && [ $((conns_after - conns_before)) -eq 1 ]
 ok $? "250 h2c fetches at once: 100 in flight, the rest queued, all on one connection ($n_ok ok)"
 
+probe --h2c --count 150 "http://127.0.0.1:$(free_port)/feed.json"
+n_refused=$(printf '%s\n' "$OUT" | grep -c '^id=.* status=error .*errno_name=ECONNREFUSED ')
+[ "$RC" -eq 0 ] && [ "$n_refused" -eq 150 ] && between "$ELAPSED" 0 $((3 + SLACK))
+ok $? "150 h2c fetches to a closed port, 50 of them queued: all -ECONNREFUSED at once (${ELAPSED}s)"
+
 probe --h2c --count 250 --cancel-others "$NG/small.bin"
 n_lines=$(printf '%s\n' "$OUT" | grep -c '^id=')
 [ "$RC" -eq 0 ] && [ "$n_lines" -eq 1 ] && printf '%s\n' "$OUT" | grep -q '^cancelled=249 active=0'
