@@ -74,6 +74,7 @@ struct h2_client_stream {
     bool retried;                        /* sent again once after a refusal */
     bool queued;                         /* waiting in conn->queue, not yet given to nghttp2 */
     bool inflight;                       /* given to nghttp2, not yet closed by it */
+    bool never_sent;                     /* nghttp2 dropped its HEADERS (on_frame_not_send) */
     struct h2_client_stream *queue_next; /* link in conn->queue */
     bool refused;                        /* closed unseen by the server: may be retried */
     size_t max_bytes;                    /* body cap */
@@ -122,6 +123,9 @@ struct h2_client {
     struct resolver *resolver;      /* owned */
     unsigned nconns;
     ev_prepare flusher; /* writes every dirty connection before the loop blocks */
+    ev_timer kick;      /* a zero timer: another flush pass when one left work behind */
+    bool flushing;      /* inside h2c_flush_all() */
+    bool more;          /* a connection was marked dirty during it */
 };
 
 static void h2c_conn_fail(struct h2_client_conn *conn, bool retry, int err, const char *fmt, ...)
@@ -377,11 +381,15 @@ static int h2c_on_stream_close(nghttp2_session *session, int32_t stream_id, uint
     struct h2_client_stream *s = h2c_stream_of(session, stream_id);
 
     if (s != NULL)
-        h2c_stream_closed(user_data, s, error_code, false);
+        h2c_stream_closed(user_data, s, error_code, s->never_sent);
     return 0;
 }
 
-/* A request that never left (GOAWAY came first, or it was cancelled while queued). */
+/*
+ * A request that never left (GOAWAY came first, the server's stream limit, or a cancel while it
+ * waited). nghttp2 closes the stream right after (on_stream_close): that is where it is handled,
+ * so here it is only marked, never freed.
+ */
 static int h2c_on_frame_not_send(nghttp2_session *session, const nghttp2_frame *frame,
                                  int lib_error_code, void *user_data)
 {
@@ -393,8 +401,8 @@ static int h2c_on_frame_not_send(nghttp2_session *session, const nghttp2_frame *
     if (frame->hd.type != NGHTTP2_HEADERS)
         return 0;
     for (s = conn->streams; s != NULL; s = s->next) {
-        if (s->id == frame->hd.stream_id && s->state != H2C_CLOSED) {
-            h2c_stream_closed(conn, s, NGHTTP2_REFUSED_STREAM, true);
+        if (s->id == frame->hd.stream_id) {
+            s->never_sent = true;
             break;
         }
     }
@@ -572,9 +580,13 @@ static int h2c_conn_flush(struct h2_client_conn *conn)
 
 static void h2c_mark_dirty(struct h2_client_conn *conn)
 {
+    struct h2_client *c = conn->c;
+
     conn->dirty = true;
-    if (!ev_is_active(&conn->c->flusher))
-        ev_prepare_start(conn->c->loop, &conn->c->flusher);
+    if (c->flushing)
+        c->more = true; /* h2c_flush_all() passes again */
+    else if (!ev_is_active(&c->flusher))
+        ev_prepare_start(c->loop, &c->flusher);
 }
 
 static void h2c_on_read(struct ev_loop *loop, ev_io *w, int revents)
@@ -620,6 +632,21 @@ static void h2c_on_read(struct ev_loop *loop, ev_io *w, int revents)
     h2c_conn_flush(conn);
 }
 
+/* The TCP handshake is done: reading starts, and the connect timer becomes the idle one. */
+static void h2c_conn_up(struct h2_client_conn *conn)
+{
+    struct ev_loop *loop = conn->c->loop;
+
+    conn->connected = true;
+    conn->last_read = ev_now(loop);
+    ev_timer_stop(loop, &conn->timer);
+    ev_io_start(loop, &conn->rio);
+    if (conn->nstreams == 0) { /* its requests went elsewhere or failed meanwhile */
+        ev_timer_set(&conn->timer, H2C_IDLE_S, 0.);
+        ev_timer_start(loop, &conn->timer);
+    }
+}
+
 static void h2c_on_write(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct h2_client_conn *conn = w->data;
@@ -636,11 +663,8 @@ static void h2c_on_write(struct ev_loop *loop, ev_io *w, int revents)
             h2c_conn_connect(conn); /* the next address, or the failure */
             return;
         }
-        conn->connected = true;
-        conn->last_read = ev_now(conn->c->loop);
-        ev_timer_stop(conn->c->loop, &conn->timer);
         ev_io_stop(conn->c->loop, &conn->wio);
-        ev_io_start(conn->c->loop, &conn->rio);
+        h2c_conn_up(conn);
     }
     h2c_conn_flush(conn);
 }
@@ -664,18 +688,47 @@ static void h2c_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
         h2c_conn_free(conn); /* idle: nothing to tell the server that closing does not */
 }
 
+/*
+ * Writes every dirty connection. Reports made while flushing can mark connections dirty again
+ * (a queued request taking a freed slot, a retry, a done callback starting a request), and a
+ * prepare watcher started from inside itself would wait for the next wake-up: so the pass is
+ * repeated while that happens, and a zero timer takes over should it never settle.
+ */
+static void h2c_flush_all(struct h2_client *c)
+{
+    struct h2_client_conn *conn, *next;
+    int pass;
+
+    c->flushing = true;
+    for (pass = 0; pass < 16; pass++) {
+        c->more = false;
+        for (conn = c->conns; conn != NULL; conn = next) {
+            next = conn->next; /* a flush may free conn; it never frees another */
+            if (conn->dirty)
+                h2c_conn_flush(conn);
+        }
+        if (!c->more)
+            break;
+    }
+    c->flushing = false;
+    if (c->more && !ev_is_active(&c->kick)) {
+        ev_timer_set(&c->kick, 0., 0.);
+        ev_timer_start(c->loop, &c->kick);
+    }
+}
+
 static void h2c_on_flush(struct ev_loop *loop, ev_prepare *w, int revents)
 {
-    struct h2_client *c = w->data;
-    struct h2_client_conn *conn, *next;
-
     (void)revents;
     ev_prepare_stop(loop, w);
-    for (conn = c->conns; conn != NULL; conn = next) {
-        next = conn->next; /* a flush may free conn; it never frees another */
-        if (conn->dirty)
-            h2c_conn_flush(conn);
-    }
+    h2c_flush_all(w->data);
+}
+
+static void h2c_on_kick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    h2c_flush_all(w->data);
 }
 
 /*
@@ -706,11 +759,8 @@ static void h2c_conn_connect(struct h2_client_conn *conn)
         ev_io_set(&conn->rio, conn->fd, EV_READ);
         ev_io_set(&conn->wio, conn->fd, EV_WRITE);
         if (connect(conn->fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            conn->connected = true;
             conn->connect_err = 0;
-            conn->last_read = ev_now(c->loop);
-            ev_timer_stop(c->loop, &conn->timer);
-            ev_io_start(c->loop, &conn->rio);
+            h2c_conn_up(conn);
             h2c_mark_dirty(conn);
             return;
         }
@@ -842,6 +892,8 @@ static int h2c_send(struct h2_client_conn *conn, struct h2_client_stream *s)
 {
     int32_t id = nghttp2_submit_request(conn->session, NULL, s->nva, s->nvlen, NULL, s);
 
+    if (id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE)
+        return -ENOSPC; /* this connection has used up its 2^30 stream ids */
     if (id < 0)
         return id == NGHTTP2_ERR_NOMEM ? -ENOMEM : -EPROTO;
     s->id = id;
@@ -867,8 +919,15 @@ static int h2c_submit(struct h2_client *c, struct h2_client_stream *s)
     s->len = 0;
     s->etag[0] = s->last_modified[0] = '\0';
     s->id = -1;
+    s->never_sent = false;
     if (conn->ninflight < H2C_MAX_INFLIGHT) {
         rv = h2c_send(conn, s);
+        if (rv == -ENOSPC) { /* out of stream ids: a new connection takes it from here */
+            conn->closing = true;
+            if (conn->nstreams == 0)
+                h2c_mark_dirty(conn); /* its flush frees it */
+            return h2c_submit(c, s);
+        }
         if (rv < 0)
             return rv;
     } else {
@@ -907,6 +966,10 @@ static void h2c_conn_pump(struct h2_client_conn *conn)
             rv = h2c_send(conn, s);
             if (rv < 0)
                 h2c_stream_unlink(s);
+            if (rv == -ENOSPC) { /* out of stream ids: this one and the rest go elsewhere */
+                conn->closing = true;
+                rv = h2c_submit(conn->c, s);
+            }
         }
         if (rv < 0) {
             char msg[96];
@@ -1065,6 +1128,8 @@ int h2_client_new(struct ev_loop *loop, struct h2_client **ret)
     nghttp2_option_set_peer_max_concurrent_streams(c->opt, 100);
     ev_prepare_init(&c->flusher, h2c_on_flush);
     c->flusher.data = c;
+    ev_init(&c->kick, h2c_on_kick);
+    c->kick.data = c;
     *ret = c;
     return 0;
 }
@@ -1149,6 +1214,7 @@ void h2_client_free(struct h2_client *c)
         h2c_conn_free(conn);
     }
     ev_prepare_stop(c->loop, &c->flusher);
+    ev_timer_stop(c->loop, &c->kick);
     resolver_free(c->resolver);
     nghttp2_option_del(c->opt);
     nghttp2_session_callbacks_del(c->cbs);

@@ -211,13 +211,13 @@ void resolver_free(struct resolver *r)
 
     if (r == NULL)
         return;
-    ev_ref(r->loop);
-    ev_async_stop(r->loop, &r->wake);
     pthread_mutex_lock(&r->sh->lock);
-    r->sh->r = NULL; /* threads still running free their own queries */
+    r->sh->r = NULL; /* threads still running free their own queries, and send nothing */
     q = r->sh->done;
     r->sh->done = NULL;
     pthread_mutex_unlock(&r->sh->lock);
+    ev_ref(r->loop);
+    ev_async_stop(r->loop, &r->wake);
     for (; q != NULL; q = next) {
         next = q->next;
         resolve_query_free(q);

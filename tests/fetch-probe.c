@@ -37,6 +37,7 @@ struct probe {
     int pending; /* started, neither finished nor cancelled */
     bool in_start;
     bool cancel_others; /* the first result cancels every other request */
+    bool cancel_first;  /* request 0 is cancelled as soon as every request has started */
     bool sequential;    /* each request starts from the previous one's callback */
     const struct fetch_options *o;
     const char *const *urls;
@@ -223,7 +224,8 @@ static void usage(const char *argv0)
     fprintf(stderr,
             "usage: %s [--max-bytes N] [--timeout S] [--connect-timeout S] [--etag E]\n"
             "          [--last-modified L] [--h2c] [--header 'N: v']... [--count K]\n"
-            "          [--cancel-after-ms M] [--cancel-others] [--sequential] [--show-body]\n"
+            "          [--cancel-after-ms M] [--cancel-others] [--cancel-first] [--sequential]\n"
+            "          [--show-body]\n"
             "          URL...\n",
             argv0);
 }
@@ -272,6 +274,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(a, "--cancel-others") == 0) {
             p.cancel_others = true;
+            continue;
+        }
+        if (strcmp(a, "--cancel-first") == 0) {
+            p.cancel_first = true;
             continue;
         }
         if (strcmp(a, "--sequential") == 0) {
@@ -352,6 +358,15 @@ int main(int argc, char **argv)
     else
         for (id = 0; id < p.nreqs; id++)
             probe_start(&p, id);
+    if (p.cancel_first && p.reqs[0].started && !p.reqs[0].finished) {
+        /* Before the loop runs: its request has not left (the connection is not even up). */
+        fetch_cancel(p.reqs[0].job);
+        p.reqs[0].cancelled = true;
+        p.reqs[0].job = NULL;
+        p.pending--;
+        printf("cancelled=1 active=%u\n", fetch_active(p.f));
+        fflush(stdout);
+    }
 
     if (cancel_ms > 0) {
         ev_timer_init(&p.cancel_timer, probe_on_cancel_timer, (double)cancel_ms / 1000., 0.);

@@ -11,6 +11,8 @@ Modes:
            every later request on that connection was refused unseen.
   close    reads the first HEADERS frame, then closes the connection without a word.
   silent   accepts and never sends a byte.
+  limit1   allows one stream at a time (SETTINGS_MAX_CONCURRENT_STREAMS 1), never answers, and
+           sends a PING every 0.2 s: requests wait inside the client's HTTP/2 session, unsent.
 """
 import socket
 import struct
@@ -19,7 +21,8 @@ import threading
 import time
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-DATA, HEADERS, SETTINGS, GOAWAY = 0, 1, 4, 7
+DATA, HEADERS, SETTINGS, PING, GOAWAY = 0, 1, 4, 6, 7
+SETTINGS_MAX_CONCURRENT_STREAMS = 3
 END_STREAM, ACK, END_HEADERS = 0x1, 0x1, 0x4
 
 
@@ -52,13 +55,25 @@ def serve(sock, mode):
             time.sleep(30)
             return
         read_exact(sock, len(PREFACE))
-        sock.sendall(frame(SETTINGS, 0, 0))
+        if mode == "limit1":
+            sock.sendall(frame(SETTINGS, 0, 0, struct.pack(">HI", SETTINGS_MAX_CONCURRENT_STREAMS, 1)))
+
+            def pinger():
+                try:
+                    while True:
+                        time.sleep(0.2)
+                        sock.sendall(frame(PING, 0, 0, b"12345678"))
+                except OSError:
+                    pass
+            threading.Thread(target=pinger, daemon=True).start()
+        else:
+            sock.sendall(frame(SETTINGS, 0, 0))
         answered = False
         while True:
             ftype, flags, stream, _ = read_frame(sock)
             if ftype == SETTINGS and not flags & ACK:
                 sock.sendall(frame(SETTINGS, ACK, 0))
-            if ftype != HEADERS:
+            if ftype != HEADERS or mode == "limit1":
                 continue
             if mode == "close":
                 return

@@ -440,6 +440,18 @@ probe --h2c --timeout 1 "$H2S/feed"
 has status=error errno_name=ETIMEDOUT && took 0.95 2.0
 ok $? "an h2c server that never answers: -ETIMEDOUT after ~1 s (t=$(field t))"
 
+h2c_server limit1
+probe --h2c --count 3 --timeout 0.6 "$H2S/feed"
+n_to=$(printf '%s\n' "$OUT" | grep -c '^id=.* status=error .*errno_name=ETIMEDOUT ')
+[ "$RC" -eq 0 ] && [ "$n_to" -eq 3 ]
+ok $? "a server allowing one stream that never answers: the requests waiting unsent in the session time out too, cleanly ($n_to)"
+
+probe --h2c --count 3 --cancel-first "$NG/small.bin"
+n_ok=$(printf '%s\n' "$OUT" | grep -c "^id=[12] status=ok err=0 .*http=200 len=5000 ")
+[ "$RC" -eq 0 ] && [ "$n_ok" -eq 2 ] && ! printf '%s\n' "$OUT" | grep -q '^id=0 ' &&
+  printf '%s\n' "$OUT" | grep -q '^cancelled=1 active=2$'
+ok $? "an h2c request cancelled before it left: no callback for it, the others answered"
+
 probe --h2c "$PY/feed.json"
 has status=error errno_name=EPROTO http=0
 ok $? "h2c to an HTTP/1.1-only server is -EPROTO"
