@@ -80,6 +80,7 @@ struct feeds {
     /* Commits the polls parsed in this loop pass, as one transaction, before the loop blocks
        again (a check watcher would wait for the next wakeup: up to a second when idle). */
     ev_prepare flush;
+    bool flushing; /* inside on_flush, whose transaction already runs without a sync */
     struct feed_job *pend_head, **pend_tail; /* jobs waiting for the flush, in order */
     unsigned pending;                        /* their count */
     unsigned njobs;
@@ -238,9 +239,16 @@ static void fail(struct feed_job *job, const char *fmt, ...)
     va_end(ap);
     poll_reset(job);
     job->failures++;
+    /* Without a sync, as snapshots are: an error lost to a power cut is recorded again by the
+     * next poll, and a thousand feeds of a server that is down must not cost a thousand syncs
+     * on the loop. */
+    if (!fs->flushing)
+        store_set_fsync(fs->st, false);
     if (store_feed_result(fs->st, job->center, job->idx, clock_now_ms(), msg, NULL, 0) < 0)
         log_warn("feed %s#%d: cannot record the error: %s", job->center, job->idx,
                  store_errmsg(fs->st));
+    if (!fs->flushing)
+        store_set_fsync(fs->st, true);
     inventory_invalidate(fs->inv);
     double delay = (double)job->interval_s;
     for (unsigned i = 0; i < job->failures && delay < fs->limits.max_backoff_s; i++)
@@ -418,6 +426,7 @@ static void on_flush(struct ev_loop *loop, ev_prepare *w, int revents)
         return;
     int64_t now = clock_now_ms();
     store_set_fsync(fs->st, false);
+    fs->flushing = true;
     int r = store_begin(fs->st);
     if (r == 0)
         apply_batch(fs, now);
@@ -437,6 +446,7 @@ static void on_flush(struct ev_loop *loop, ev_prepare *w, int revents)
     else
         store_rollback(fs->st);
     store_set_fsync(fs->st, true);
+    fs->flushing = false;
     inventory_invalidate(fs->inv);
     struct feed_job *next;
     for (struct feed_job *j = fs->pend_head; j; j = next) {
