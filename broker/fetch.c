@@ -279,16 +279,13 @@ static int fetch_h2_target(const char *url, struct fetch_h2_target *t)
         goto out; /* an IPv6 zone id: libcurl knows what to do with it */
     t->port = (unsigned)pn;
     snprintf(t->authority, sizeof(t->authority), "%s:%ld", host, pn);
-    t->path = malloc(strlen(path) + (query != NULL ? strlen(query) + 1 : 0) + 1);
+    size_t n = strlen(path) + (query != NULL ? strlen(query) + 1 : 0) + 1;
+    t->path = malloc(n);
     if (t->path == NULL) {
         rv = -ENOMEM;
         goto out;
     }
-    strcpy(t->path, path);
-    if (query != NULL) {
-        strcat(t->path, "?");
-        strcat(t->path, query);
-    }
+    snprintf(t->path, n, "%s%s%s", path, query != NULL ? "?" : "", query != NULL ? query : "");
     rv = 0;
 out:
     curl_free(host);
