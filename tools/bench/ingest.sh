@@ -81,7 +81,10 @@ for run in $(seq "$RUNS"); do
     kill -TERM $BD; wait $BD || true
     sqlite3 "$W/b.db" "DELETE FROM feed_pools; DELETE FROM pools; UPDATE feeds SET last_success = NULL;"
   fi
+  # The log is emptied here, before the new brokerd starts: the redirection below opens it
+  # in the child, and until then the wait loop would read the previous run's ready line.
   rm -f "$W/bd.port"
+  : >"$W/bd.log"
   t0=$(now_ms)
   SUANWANG_ADMIN_TOKEN=$ADMIN "$B/brokerd" --db "$W/b.db" --listen 127.0.0.1:0 \
     --config "$W/cfg.json" --port-file "$W/bd.port" 2>"$W/bd.log" &
