@@ -4,6 +4,8 @@
  * "price_per_card_hour","spot_price_per_card_hour","currency","vendor",
  * "memory_gib","domestic","tflops":{...}}]}. Strict: unknown fields, wrong
  * types and impossible counts are refused with the pointer of the field.
+ * This is the strict reader over cJSON; plain documents take native_scan.c's
+ * one-pass reader first.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <strings.h>
 
 #include "adapter.h"
+#include "native.h"
 #include "timefmt.h"
 
 static const char *const doc_fields[] = {"center", "observed_at", "pools", NULL};
@@ -144,8 +147,8 @@ static int parse_pool(const cJSON *pool, const char *prefix, struct pool_snapsho
     return parse_tflops(pool, prefix, ps, err);
 }
 
-static int native_parse(const char *text, size_t len, const cJSON *options,
-                        struct feed_snapshot *ret, struct json_error *err)
+int native_parse_strict(const char *text, size_t len, struct feed_snapshot *ret,
+                        struct json_error *err)
 {
     struct feed_snapshot snap = {0};
     cJSON *doc = NULL;
@@ -153,7 +156,6 @@ static int native_parse(const char *text, size_t len, const cJSON *options,
     bool present = false;
     int r;
 
-    (void)options;
     memset(ret, 0, sizeof(*ret));
     if ((r = json_parse_object(text, len, &doc, err)) < 0)
         return r;
@@ -207,6 +209,17 @@ out:
     feed_snapshot_free(&snap);
     cJSON_Delete(doc);
     return r;
+}
+
+/* The scanner reads plain documents; the strict reader the rest, and names what is wrong. */
+static int native_parse(const char *text, size_t len, const cJSON *options,
+                        struct feed_snapshot *ret, struct json_error *err)
+{
+    (void)options;
+    int r = native_scan(text, len, ret);
+    if (r != 0)
+        return r < 0 ? r : 0;
+    return native_parse_strict(text, len, ret, err);
 }
 
 static const struct adapter_option native_options[] = {
