@@ -59,6 +59,7 @@ struct feed_job {
     int pending;         /* PENDING_*: a parsed poll waiting for the next batch commit */
     char *versioned_url; /* owned; url with "{version}" filled in */
     bool polled;         /* its first poll has ended (committed, or failed) */
+    bool sole;           /* the feed is its center's only one (push feeds count) */
 };
 
 enum { PENDING_NONE, PENDING_APPLY, PENDING_TOUCH };
@@ -365,8 +366,8 @@ static int apply_one(struct feed_job *job, int64_t now, struct json_error *err)
  */
 static void apply_batch(struct feeds *fs, int64_t now)
 {
-    if (fs->pending < 2)
-        return; /* apply_one costs no more for one */
+    if (!fs->pending)
+        return; /* one poll too: only the batch keeps a sole feed's snapshot as the pools */
     struct inventory_apply *items = calloc(fs->pending, sizeof(*items));
     struct feed_job **jobs = calloc(fs->pending, sizeof(*jobs));
     struct feed_ok *oks = calloc(fs->pending, sizeof(*oks));
@@ -380,6 +381,7 @@ static void apply_batch(struct feeds *fs, int64_t now)
             .idx = j->idx,
             .snap = j->pending == PENDING_APPLY ? &j->acc : NULL,
             .strict = j->adapter == &adapter_native,
+            .sole = j->sole,
         };
         jobs[n++] = j;
     }
@@ -388,7 +390,7 @@ static void apply_batch(struct feeds *fs, int64_t now)
         for (size_t i = 0; i < n && r == 0; i++) {
             if (items[i].result == 0)
                 oks[nok++] = (struct feed_ok){jobs[i]->center, jobs[i]->idx, items[i].warning,
-                                              (long)jobs[i]->acc.npools};
+                                              (long)jobs[i]->acc.npools, items[i].in_pools};
         }
         if (r == 0)
             r = store_feed_results_ok(fs->st, now, oks, nok);
@@ -790,12 +792,14 @@ static int sync_centers(struct feeds *fs, const struct center_row *centers, size
             if (found) {
                 free(key);
                 found->seen = true;
+                found->sole = c->nfeeds == 1;
                 continue;
             }
             int r = job_new(fs, c, f, key);
             if (r < 0)
                 return r;
             fs->jobs->seen = true;
+            fs->jobs->sole = c->nfeeds == 1;
         }
     }
     /* Jobs whose feed changed or went away stop; a changed feed got a new job above. */

@@ -723,6 +723,8 @@ int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
     if (r < 0)
         return r;
     r = store_feed_pools_replace(inv->st, center, idx, rows, k);
+    if (r == 0) /* the snapshot is in feed_pools now, not kept as the pools */
+        r = store_feed_set_in_pools(inv->st, center, idx, false);
     char unpriced[160];
     if (r == 0)
         r = merge_with_others(inv, center, idx, rows, k, unpriced, sizeof(unpriced));
@@ -731,6 +733,16 @@ int inventory_apply_snapshot(struct inventory *inv, const char *center, int idx,
     inventory_invalidate(inv);
     store_pools_free(rows, snap->npools);
     return r;
+}
+
+/* True when every row has counts and a price: merging them alone changes nothing. */
+static bool rows_complete(const struct pool_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].has_counts || !rows[i].has_price)
+            return false;
+    }
+    return true;
 }
 
 /* An item of a batch with its work: its new rows and its center's merged pools. */
@@ -757,7 +769,7 @@ int inventory_apply_batch(struct inventory *inv, struct inventory_apply *items, 
     size_t nold = 0, go = 0, nall = 0, npools = 0;
     const char **centers = NULL;
     for (size_t i = 0; i < n; i++)
-        items[i].result = 1;
+        items[i].result = 1, items[i].in_pools = false;
     int r = load_catalog(inv);
     struct batch_feed *bf = r == 0 ? calloc(n ? n : 1, sizeof(*bf)) : NULL;
     centers = bf ? malloc((n ? n : 1) * sizeof(*centers)) : NULL;
@@ -813,6 +825,9 @@ int inventory_apply_batch(struct inventory *inv, struct inventory_apply *items, 
             ;
         if (own_end > own) /* the feed's last snapshot goes; none on a first poll */
             r = store_feed_pools_replace(inv->st, f->center, it->idx, NULL, 0);
+        /* The center's only feed, with counts and a price for every pool: its pools are its
+           rows as they are, so the rows are written once, as the pools. */
+        it->in_pools = it->sole && lo == own && own_end == o && rows_complete(f->rows, f->k);
         char unpriced[160];
         if (r == 0)
             r = merge_feeds(old, lo, own - lo, own_end, o - own_end, f->rows, f->k, &f->merged,
@@ -821,9 +836,10 @@ int inventory_apply_batch(struct inventory *inv, struct inventory_apply *items, 
             break;
         copy_text(it->warning, sizeof(it->warning), it->snap->warning);
         note_unpriced(it->warning, sizeof(it->warning), unpriced);
-        if (f->k)
+        if (f->k && !it->in_pools) {
             memcpy(all + nall, f->rows, f->k * sizeof(*all));
-        nall += f->k;
+            nall += f->k;
+        }
         npools += f->m;
     }
     pools = r == 0 ? malloc((npools ? npools : 1) * sizeof(*pools)) : NULL;

@@ -121,7 +121,11 @@ struct inventory_apply {
     int idx;                    /* the feed */
     struct feed_snapshot *snap; /* borrowed; NULL for a feed that is only looked at (see below) */
     bool strict;                /* as for inventory_apply_snapshot */
+    bool sole;                  /* the feed is its center's only one */
     int result;                 /* out: 0 applied, -EINVAL refused (err says why), 1 not done */
+    bool in_pools;              /* out, when applied: the snapshot was kept only as the center's
+                                   pools (sole, and every pool with counts and a price); record
+                                   it with store_feed_results_ok */
     struct json_error err;      /* out, when refused */
     char warning[256];          /* out, when applied: the feed's warning to record (snap's own
                                    and the note about models with no price) */

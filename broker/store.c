@@ -39,6 +39,7 @@ enum kept {
     KEPT_FEED_POOLS_INSERT_MANY,
     KEPT_FEED_POOLS_INSERT_WIDE,
     KEPT_FEED_POOLS_LOAD,
+    KEPT_FEED_SNAPSHOTS_LOAD,
     KEPT_FEED_POOLS_OTHERS,
     KEPT_FEED_POOLS_CENTERS,
     KEPT_SAVEPOINT,
@@ -79,7 +80,7 @@ enum kept {
  */
 #define CENTERS_PER_LIST 64
 #define FEEDS_PER_UPDATE 32
-#define FEED_OK_VALUES "(?, ?, ?, ?)"
+#define FEED_OK_VALUES "(?, ?, ?, ?, ?)"
 #define FEED_OK_LIST VALUES_32(FEED_OK_VALUES)
 #define PARAMS_8 "?, ?, ?, ?, ?, ?, ?, ?"
 #define CENTER_LIST                                                                                \
@@ -89,6 +90,11 @@ enum kept {
     "SELECT center, idx, model, has_counts, total, free, largest_block, "                          \
     "has_price, price, spot_price, currency, vendor, memory_gib, domestic, "                       \
     "tflops, observed_at FROM feed_pools "
+/* The snapshot of a feed kept as its center's pools (feeds.in_pools), as its feed_pools rows. */
+#define IN_POOLS_SELECT                                                                            \
+    "SELECT p.center, f.idx, p.model, 1, p.total, p.free, p.largest_block, 1, p.price, "           \
+    "p.spot_price, p.currency, p.vendor, p.memory_gib, p.domestic, p.tflops, p.observed_at "       \
+    "FROM feeds f JOIN pools p ON p.center = f.center WHERE f.in_pools = 1 "
 
 static const char *const kept_sql[KEPT_COUNT] = {
     [KEPT_TOKEN_FIND] = "SELECT role, subject FROM tokens WHERE hash = ?1",
@@ -115,11 +121,12 @@ static const char *const kept_sql[KEPT_COUNT] = {
                           "warning = CASE WHEN ?6 < 0 THEN warning ELSE ?5 END, "
                           "pools_seen = CASE WHEN ?6 < 0 THEN pools_seen ELSE ?6 END "
                           "WHERE center = ?1 AND idx = ?2 AND ?3 IS NULL",
-    /* KEPT_FEED_SUCCESS for FEEDS_PER_UPDATE feeds (center, idx, warning, pools_seen) at once;
-       rows with a NULL center match none. */
+    /* KEPT_FEED_SUCCESS for FEEDS_PER_UPDATE feeds (center, idx, warning, pools_seen,
+       in_pools) at once; rows with a NULL center match none. */
     [KEPT_FEED_SUCCESS_WIDE] =
         "UPDATE feeds SET last_success = ?1, last_error = NULL, last_error_at = NULL, "
-        "warning = v.column3, pools_seen = v.column4 FROM (VALUES " FEED_OK_LIST ") AS v "
+        "warning = v.column3, pools_seen = v.column4, in_pools = v.column5 "
+        "FROM (VALUES " FEED_OK_LIST ") AS v "
         "WHERE feeds.center = v.column1 AND feeds.idx = v.column2",
     [KEPT_POOLS_DELETE] = "DELETE FROM pools WHERE center = ?1",
     [KEPT_POOLS_INSERT] = POOLS_INSERT POOL_VALUES,
@@ -133,9 +140,13 @@ static const char *const kept_sql[KEPT_COUNT] = {
     ", " FEED_POOL_VALUES ", " FEED_POOL_VALUES ", " FEED_POOL_VALUES,
     [KEPT_FEED_POOLS_INSERT_WIDE] = FEED_POOLS_INSERT VALUES_32(FEED_POOL_VALUES),
     [KEPT_FEED_POOLS_LOAD] = FEED_POOLS_SELECT "WHERE center = ?1 ORDER BY idx, model",
+    /* Every snapshot of a center, those kept as its pools included. */
+    [KEPT_FEED_SNAPSHOTS_LOAD] = FEED_POOLS_SELECT "WHERE center = ?1 UNION ALL " IN_POOLS_SELECT
+                                                   "AND f.center = ?1 ORDER BY 2, 3",
     /* The snapshots of a center's other feeds, to merge with the one just written. */
     [KEPT_FEED_POOLS_OTHERS] =
-        FEED_POOLS_SELECT "WHERE center = ?1 AND idx <> ?2 ORDER BY idx, model",
+        FEED_POOLS_SELECT "WHERE center = ?1 AND idx <> ?2 UNION ALL " IN_POOLS_SELECT
+                          "AND f.center = ?1 AND f.idx <> ?2 ORDER BY 2, 3",
     /* The snapshots of every feed of a batch's centers. */
     [KEPT_FEED_POOLS_CENTERS] =
         FEED_POOLS_SELECT "WHERE center IN " CENTER_LIST " ORDER BY center, idx, model",
@@ -943,20 +954,49 @@ int store_token_find(struct store *st, const char *hash, enum role *ret_role, ch
 
 /* ---- centers and feeds ---- */
 
+/*
+ * Puts the snapshots kept as the center's pools (feeds.in_pools) back into
+ * feed_pools: the center's feeds are about to change, and with more than one
+ * feed the pools are a merge, not a snapshot.
+ */
+static int snapshots_out_of_pools(struct store *st, const char *center)
+{
+    static const char *const sql[] = {
+        "INSERT OR REPLACE INTO feed_pools (center, idx, model, has_counts, total, free, "
+        "largest_block, has_price, price, spot_price, currency, vendor, memory_gib, domestic, "
+        "tflops, observed_at) " IN_POOLS_SELECT "AND f.center = ?1",
+        "UPDATE feeds SET in_pools = 0 WHERE center = ?1 AND in_pools = 1",
+    };
+    for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+        sqlite3_stmt *s;
+        int r = prep(st, sql[i], &s);
+        if (r < 0)
+            return r;
+        sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
+        r = run(st, s);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 static int feeds_write(struct store *st, const struct center_row *c)
 {
     sqlite3_stmt *s;
-    int r = prep(st,
-                 "INSERT INTO feeds (center, idx, adapter, mode, url, interval_s, options, auth, "
-                 "h2c) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-                 "ON CONFLICT (center, idx) DO UPDATE SET "
-                 "adapter = ?3, mode = ?4, url = ?5, interval_s = ?6, options = ?7, auth = ?8, "
-                 "h2c = ?9, pools_seen = CASE WHEN adapter = ?3 THEN pools_seen END, "
-                 "warning = CASE WHEN adapter = ?3 THEN warning END, "
-                 "last_success = CASE WHEN adapter = ?3 THEN last_success END, "
-                 "last_error = CASE WHEN adapter = ?3 THEN last_error END, "
-                 "last_error_at = CASE WHEN adapter = ?3 THEN last_error_at END",
-                 &s);
+    int r = snapshots_out_of_pools(st, c->id);
+    if (r < 0)
+        return r;
+    r = prep(st,
+             "INSERT INTO feeds (center, idx, adapter, mode, url, interval_s, options, auth, "
+             "h2c) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+             "ON CONFLICT (center, idx) DO UPDATE SET "
+             "adapter = ?3, mode = ?4, url = ?5, interval_s = ?6, options = ?7, auth = ?8, "
+             "h2c = ?9, pools_seen = CASE WHEN adapter = ?3 THEN pools_seen END, "
+             "warning = CASE WHEN adapter = ?3 THEN warning END, "
+             "last_success = CASE WHEN adapter = ?3 THEN last_success END, "
+             "last_error = CASE WHEN adapter = ?3 THEN last_error END, "
+             "last_error_at = CASE WHEN adapter = ?3 THEN last_error_at END",
+             &s);
     if (r < 0)
         return r;
     for (size_t i = 0; i < c->nfeeds; i++) {
@@ -1204,10 +1244,11 @@ int store_feed_results_ok(struct store *st, int64_t now, const struct feed_ok *o
         sqlite3_stmt *s = kept(st, KEPT_FEED_SUCCESS_WIDE);
         sqlite3_bind_int64(s, 1, now);
         for (int k = 0; k < FEEDS_PER_UPDATE && i < n; k++, i++) {
-            sqlite3_bind_text(s, 2 + 4 * k, oks[i].center, -1, SQLITE_STATIC);
-            sqlite3_bind_int(s, 3 + 4 * k, oks[i].idx);
-            bind_text(s, 4 + 4 * k, oks[i].warning);
-            sqlite3_bind_int64(s, 5 + 4 * k, oks[i].pools_seen);
+            sqlite3_bind_text(s, 2 + 5 * k, oks[i].center, -1, SQLITE_STATIC);
+            sqlite3_bind_int(s, 3 + 5 * k, oks[i].idx);
+            bind_text(s, 4 + 5 * k, oks[i].warning);
+            sqlite3_bind_int64(s, 5 + 5 * k, oks[i].pools_seen);
+            sqlite3_bind_int(s, 6 + 5 * k, oks[i].in_pools ? 1 : 0);
         }
         int r = run_kept(s);
         if (r < 0)
@@ -1216,10 +1257,25 @@ int store_feed_results_ok(struct store *st, int64_t now, const struct feed_ok *o
     for (; i < n; i++) {
         int r = store_feed_result(st, oks[i].center, oks[i].idx, now, NULL, oks[i].warning,
                                   oks[i].pools_seen);
+        if (r == 0)
+            r = store_feed_set_in_pools(st, oks[i].center, oks[i].idx, oks[i].in_pools);
         if (r < 0)
             return r;
     }
     return 0;
+}
+
+int store_feed_set_in_pools(struct store *st, const char *center, int idx, bool in_pools)
+{
+    sqlite3_stmt *s;
+    int r = prep(
+        st, "UPDATE feeds SET in_pools = ?3 WHERE center = ?1 AND idx = ?2 AND in_pools <> ?3", &s);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, idx);
+    sqlite3_bind_int(s, 3, in_pools ? 1 : 0);
+    return run(st, s);
 }
 
 /* ---- pools ---- */
@@ -1366,14 +1422,25 @@ int store_feed_pools_replace(struct store *st, const char *center, int idx,
 
 int store_feed_pools_touch(struct store *st, const char *center, int idx, int64_t now)
 {
-    sqlite3_stmt *s;
-    int r = prep(st, "UPDATE feed_pools SET observed_at = ?3 WHERE center = ?1 AND idx = ?2", &s);
-    if (r < 0)
-        return r;
-    sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, idx);
-    sqlite3_bind_int64(s, 3, now);
-    return run(st, s);
+    /* The snapshot is in feed_pools, or it is the center's pools (feeds.in_pools). */
+    static const char *const sql[] = {
+        "UPDATE feed_pools SET observed_at = ?3 WHERE center = ?1 AND idx = ?2",
+        "UPDATE pools SET observed_at = ?3 WHERE center = ?1 AND EXISTS (SELECT 1 FROM feeds "
+        "WHERE center = ?1 AND idx = ?2 AND in_pools = 1)",
+    };
+    for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+        sqlite3_stmt *s;
+        int r = prep(st, sql[i], &s);
+        if (r < 0)
+            return r;
+        sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 2, idx);
+        sqlite3_bind_int64(s, 3, now);
+        r = run(st, s);
+        if (r < 0)
+            return r;
+    }
+    return 0;
 }
 
 /*
@@ -1462,7 +1529,7 @@ int store_feed_pools_load_centers(struct store *st, const char *const *centers, 
 int store_feed_pools_load(struct store *st, const char *center, struct pool_row **ret,
                           size_t *ret_n)
 {
-    sqlite3_stmt *s = kept(st, KEPT_FEED_POOLS_LOAD);
+    sqlite3_stmt *s = kept(st, KEPT_FEED_SNAPSHOTS_LOAD);
     sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
     return feed_pools_read(s, ret, ret_n);
 }

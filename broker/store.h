@@ -253,17 +253,25 @@ struct feed_ok {
     int idx;
     const char *warning; /* borrowed; NULL or "" for none */
     long pools_seen;     /* >= 0 */
+    bool in_pools;       /* the snapshot is kept only as the center's pools (feeds.in_pools) */
 };
 
 /* store_feed_result(..., NULL, warning, pools_seen) for many feeds, with few statements. */
 int store_feed_results_ok(struct store *st, int64_t now, const struct feed_ok *oks, size_t n);
+
+/*
+ * Says whether a feed's snapshot is kept only as its center's pools (the
+ * center's only feed, every pool with counts and a price) instead of in
+ * feed_pools. The readers below see it either way.
+ */
+int store_feed_set_in_pools(struct store *st, const char *center, int idx, bool in_pools);
 
 /* Replaces one feed's snapshot (feed_pools rows of center/idx), in the caller's transaction. */
 int store_feed_pools_replace(struct store *st, const char *center, int idx,
                              const struct pool_row *rows, size_t n);
 /* Marks a feed's snapshot as observed at now (the source answered "not modified"). */
 int store_feed_pools_touch(struct store *st, const char *center, int idx, int64_t now);
-/* Every feed snapshot row of a center, by feed index then model. */
+/* Every feed snapshot row of a center (those kept as its pools too), by feed index then model. */
 int store_feed_pools_load(struct store *st, const char *center, struct pool_row **ret,
                           size_t *ret_n);
 /* The same without feed idx's rows: the center's other feeds. */
@@ -279,7 +287,9 @@ int store_pools_replace(struct store *st, const char *center, const struct pool_
  * half-way undoes itself, not the statements before it: run them inside a
  * savepoint, and undo it on failure.
  */
-/* Every feed snapshot row of these centers (ids sorted, no repeats), by center, feed index, model.
+/*
+ * The feed_pools rows of these centers (ids sorted, no repeats), by center,
+ * feed index, model; not the snapshots kept as pools (a center's only feed).
  */
 int store_feed_pools_load_centers(struct store *st, const char *const *centers, size_t n,
                                   struct pool_row **ret, size_t *ret_n);

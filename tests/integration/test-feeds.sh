@@ -101,6 +101,37 @@ for c in two-a two-b; do
   ok $? "$c: H800 from the lower feed, A100 from the higher: $(jqv .pools | jq -c 'map({model, free, price_per_card_hour})')"
 done
 
+# A center's only feed keeps its snapshot as the center's pools alone (feeds.in_pools). When a
+# second feed is added, that snapshot goes back into feed_pools first: the new feed's poll then
+# merges with it, though the first feed (hourly) does not poll again.
+one_doc() { # feeds...
+  printf '{"id":"one-then-two","name":"t","operator":"op1","region":"cn-guiyang","feeds":[%s]}' "$1"
+}
+HIGH="{\"adapter\":\"native\",\"url\":\"file://$WORK/high.json\",\"interval_s\":3600}"
+LOW="{\"adapter\":\"native\",\"url\":\"file://$WORK/low.json\",\"interval_s\":1}"
+req POST /v1/centers "$(one_doc "$HIGH")" "$ADMIN"
+ok "$([ "$STATUS" = 201 ]; echo $?)" "center one-then-two with one feed registers"
+for _ in $(seq 1 60); do
+  req GET /v1/centers/one-then-two "" "$ADMIN"
+  jqt '.feeds[0].last_success != null and (.pools | length) == 2' && break
+  sleep 0.1
+done
+ok "$([ "$(sqlite3 "$DB" "SELECT in_pools FROM feeds WHERE center = 'one-then-two';
+  SELECT COUNT(*) FROM feed_pools WHERE center = 'one-then-two'")" = "$(printf '1\n0')" ]; echo $?)" \
+  "its only feed's snapshot is kept as its pools, not in feed_pools"
+req PUT /v1/centers/one-then-two "$(one_doc "$HIGH,$LOW")" "$ADMIN"
+ok "$([ "$STATUS" = 200 ]; echo $?)" "a second feed is added"
+ok "$([ "$(sqlite3 "$DB" "SELECT SUM(in_pools) FROM feeds WHERE center = 'one-then-two';
+  SELECT COUNT(*) FROM feed_pools WHERE center = 'one-then-two' AND idx = 0")" = "$(printf '0\n2')" ]; echo $?)" \
+  "the first feed's snapshot is back in feed_pools"
+for _ in $(seq 1 60); do
+  req GET /v1/centers/one-then-two "" "$ADMIN"
+  jqt '.feeds[1].last_success != null' && break
+  sleep 0.1
+done
+jqt '(.pools | length) == 2 and (.pools[] | select(.model == "H800") | .free == 90 and .price_per_card_hour == 7) and (.pools[] | select(.model == "A100") | .free == 5)'
+ok $? "the new feed's poll merges with the first's snapshot: $(jqv .pools | jq -c 'map({model, free, price_per_card_hour})')"
+
 # Readiness: every feed known at start has been polled once by now.
 expect GET /healthz "" "" 200 "healthz: the feeds are ready" \
   '.status == "ok" and .feeds.ready == true and .feeds.pending_first_polls == 0'
@@ -129,7 +160,7 @@ for _ in $(seq 1 200); do
 done
 jqt '.feeds.ready == true and .feeds.pending_first_polls == 0'
 ok $? "healthz: ready once the hanging feed's first poll has timed out"
-grep -q "every pull feed has been polled once: $(($(printf '%s' "$MODES" | wc -w) + 6)) feeds" "$WORK/brokerd.log"
+grep -q "every pull feed has been polled once: $(($(printf '%s' "$MODES" | wc -w) + 8)) feeds" "$WORK/brokerd.log"
 ok $? "the readiness line counts every pull feed"
 
 kill $FEEDSRV 2>/dev/null

@@ -6,6 +6,9 @@
  * feeds (merged with the snapshots of the others, or named twice in a batch),
  * models with no price, refused documents, more centers than one statement
  * takes, and a batch whose statement fails (undone whole by its savepoint).
+ * A center's only feed whose pools all have counts and a price is kept once,
+ * as the pools (feeds.in_pools): compared as the snapshots the store reads
+ * back, and followed through a "not modified" poll and a second feed added.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,25 +36,34 @@ struct side {
 };
 
 /* Center i: "b-NNN"; centers 0..3 have a second (price) feed. */
+static void center_of(struct center_row *c, struct feed_config *feeds, int i, size_t nfeeds)
+{
+    feeds[0] = (struct feed_config){
+        .adapter = "native", .mode = "pull", .url = "http://127.0.0.1:1/n", .interval_s = 5};
+    feeds[1] = (struct feed_config){.adapter = "azure-retail",
+                                    .mode = "pull",
+                                    .url = "http://127.0.0.1:1/p",
+                                    .interval_s = 5,
+                                    .idx = 1};
+    *c = (struct center_row){.status = CENTER_ACTIVE,
+                             .labels_json = "{}",
+                             .staleness_s = 600,
+                             .created_at = T0,
+                             .updated_at = T0,
+                             .feeds = feeds,
+                             .nfeeds = nfeeds};
+    snprintf(c->id, sizeof(c->id), "b-%03d", i);
+    snprintf(c->name, sizeof(c->name), "center %d", i);
+    snprintf(c->operator_id, sizeof(c->operator_id), "op1");
+    snprintf(c->region, sizeof(c->region), "cn-beijing");
+}
+
+/* Center i: "b-NNN"; centers 0..3 have a second (price) feed. */
 static int add_center(struct store *st, int i)
 {
-    struct feed_config feeds[2] = {
-        {.adapter = "native", .mode = "pull", .url = "http://127.0.0.1:1/n", .interval_s = 5},
-        {.adapter = "azure-retail", .mode = "pull", .url = "http://127.0.0.1:1/p", .interval_s = 5},
-    };
-    struct center_row c = {.status = CENTER_ACTIVE,
-                           .labels_json = "{}",
-                           .staleness_s = 600,
-                           .created_at = T0,
-                           .updated_at = T0,
-                           .feeds = feeds,
-                           .nfeeds = i < 4 ? 2 : 1};
-    for (size_t k = 0; k < c.nfeeds; k++)
-        feeds[k].idx = (int)k;
-    snprintf(c.id, sizeof(c.id), "b-%03d", i);
-    snprintf(c.name, sizeof(c.name), "center %d", i);
-    snprintf(c.operator_id, sizeof(c.operator_id), "op1");
-    snprintf(c.region, sizeof(c.region), "cn-beijing");
+    struct feed_config feeds[2];
+    struct center_row c;
+    center_of(&c, feeds, i, i < 4 ? 2 : 1);
     return store_center_insert(st, &c);
 }
 
@@ -147,7 +159,12 @@ static int apply_one(struct side *sd, struct inventory_apply *it)
     return r < 0 ? r : e;
 }
 
-/* The rows of the three tables the feeds write, as text, in key order. */
+static char *query_text(struct side *sd, const char *sql);
+
+/*
+ * The rows of the three tables the feeds write, as text, in key order; a feed
+ * snapshot kept as its center's pools is shown as its feed_pools rows.
+ */
 static char *dump(struct side *sd)
 {
     static const char *const sql =
@@ -157,10 +174,29 @@ static char *dump(struct side *sd)
         "free, "
         "largest_block, has_price || ' ' || IFNULL(price, '-'), spot_price, currency, vendor, "
         "memory_gib, domestic, tflops, observed_at FROM feed_pools "
+        "UNION ALL SELECT 'feed_pool', p.center || '#' || f.idx, p.model, '1 ' || p.total, "
+        "p.free, p.largest_block, '1 ' || p.price, p.spot_price, p.currency, p.vendor, "
+        "p.memory_gib, p.domestic, p.tflops, p.observed_at FROM feeds f JOIN pools p "
+        "ON p.center = f.center WHERE f.in_pools = 1 "
         "UNION ALL SELECT 'feed', center || '#' || idx, IFNULL(warning, '-'), last_success, "
         "last_error, last_error_at, pools_seen, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM "
         "feeds "
         "ORDER BY 1, 2, 3";
+    return query_text(sd, sql);
+}
+
+/* One number a query gives, or -1. */
+static long query_long(struct side *sd, const char *sql)
+{
+    char *t = query_text(sd, sql);
+    long v = t && t[0] ? strtol(t, NULL, 10) : -1;
+    free(t);
+    return v;
+}
+
+/* What a query gives, as text: cells split by '|', rows ended by newlines. */
+static char *query_text(struct side *sd, const char *sql)
+{
     sqlite3 *db = NULL;
     sqlite3_stmt *s = NULL;
     size_t len = 0, cap = 1 << 16;
@@ -214,8 +250,11 @@ static void round_both(struct side *one, struct side *batch, int round, bool wit
             snprintf(ids[n], sizeof(ids[n]), "b-%03d", i);
             for (int s = 0; s < 2; s++)
                 make_snapshot(&snaps[s][n], i, idx, round);
-            a[n] = (struct inventory_apply){
-                .center = ids[n], .idx = idx, .snap = &snaps[0][n], .strict = idx == 0};
+            a[n] = (struct inventory_apply){.center = ids[n],
+                                            .idx = idx,
+                                            .snap = &snaps[0][n],
+                                            .strict = idx == 0,
+                                            .sole = i >= 4};
             b[n] = a[n];
             b[n].snap = &snaps[1][n];
             n++;
@@ -238,8 +277,8 @@ static void round_both(struct side *one, struct side *batch, int round, bool wit
         e = inventory_apply_batch(&batch->inv, b, n, T0 + 1);
     for (size_t k = 0; k < n && e == 0; k++) {
         if (b[k].result == 0)
-            oks[nok++] =
-                (struct feed_ok){b[k].center, b[k].idx, b[k].warning, (long)b[k].snap->npools};
+            oks[nok++] = (struct feed_ok){b[k].center, b[k].idx, b[k].warning,
+                                          (long)b[k].snap->npools, b[k].in_pools};
     }
     if (e == 0)
         e = store_feed_results_ok(batch->st, T0 + 1, oks, nok);
@@ -289,12 +328,94 @@ static void round_both(struct side *one, struct side *batch, int round, bool wit
     }
     CHECK(da && strstr(da, "no price for H100") != NULL,
           "round %d: the warning about a model with no price is recorded", round);
+    /* Sole feeds with every pool priced (i >= 4 but i % 7 == 3, and 10 and 11 refused). */
+    long kept = query_long(batch, "SELECT COUNT(*) FROM feeds WHERE in_pools = 1");
+    long rows = query_long(batch, "SELECT COUNT(*) FROM feed_pools f JOIN feeds d "
+                                  "ON d.center = f.center AND d.idx = f.idx WHERE d.in_pools = 1");
+    CHECK(kept == 73 && rows == 0,
+          "round %d: 73 sole feeds are kept only as their pools, with no feed_pools rows "
+          "(%ld, %ld rows)",
+          round, kept, rows);
+    CHECK(query_long(one, "SELECT COUNT(*) FROM feeds WHERE in_pools = 1") == 0,
+          "round %d: one by one, every snapshot is in feed_pools", round);
     free(da);
     free(db);
     for (size_t k = 0; k < n; k++) {
         feed_snapshot_free(&snaps[0][k]);
         feed_snapshot_free(&snaps[1][k]);
     }
+}
+
+/*
+ * A snapshot kept as the pools: read back as the feed's rows, marked observed by
+ * a "not modified" poll without losing the pools, and put back into feed_pools
+ * when the center gets a second feed.
+ */
+static void kept_as_pools(struct side *sd)
+{
+    const char *id = "b-020";
+    CHECK(query_long(sd, "SELECT in_pools FROM feeds WHERE center = 'b-020'") == 1,
+          "b-020's only feed is kept as its pools");
+    long npools = query_long(sd, "SELECT COUNT(*) FROM pools WHERE center = 'b-020'");
+    struct pool_row *rows = NULL;
+    size_t n = 0;
+    int r = store_feed_pools_load(sd->st, id, &rows, &n);
+    CHECK(r == 0 && npools > 0 && (long)n == npools && rows[0].idx == 0 && rows[0].has_counts &&
+              rows[0].has_price,
+          "its snapshot reads back from the pools (%zu rows of %ld)", n, npools);
+    store_pools_free(rows, n);
+
+    /* "Not modified": the pools are marked observed, and merging them keeps them. */
+    r = store_begin(sd->st);
+    if (r == 0)
+        r = store_feed_pools_touch(sd->st, id, 0, T0 + 5);
+    if (r == 0)
+        r = inventory_merge_center(&sd->inv, id, NULL, 0);
+    if (r == 0)
+        r = store_commit(sd->st);
+    CHECK(r == 0, "a not-modified poll is applied (%d)", r);
+    CHECK(query_long(sd, "SELECT COUNT(*) FROM pools WHERE center = 'b-020' AND observed_at = "
+                         "1767225600005") == npools,
+          "every pool is kept and marked observed now");
+
+    /* A second feed: the snapshot goes back into feed_pools before the feeds change. */
+    struct feed_config feeds[2];
+    struct center_row c;
+    center_of(&c, feeds, 20, 2);
+    r = store_begin(sd->st);
+    if (r == 0)
+        r = store_center_update(sd->st, &c);
+    if (r == 0)
+        r = inventory_merge_center(&sd->inv, id, NULL, 0);
+    if (r == 0)
+        r = store_commit(sd->st);
+    CHECK(r == 0, "b-020 gets a price feed (%d)", r);
+    CHECK(query_long(sd, "SELECT COUNT(*) FROM feeds WHERE in_pools = 1 AND center = 'b-020'") ==
+                  0 &&
+              query_long(sd, "SELECT COUNT(*) FROM feed_pools WHERE center = 'b-020' AND idx = 0 "
+                             "AND has_counts = 1 AND has_price = 1") == npools,
+          "its snapshot is back in feed_pools");
+    CHECK(query_long(sd, "SELECT COUNT(*) FROM pools WHERE center = 'b-020'") == npools,
+          "and its pools are unchanged");
+
+    /* Its next poll is no longer its center's only feed: the rows go to feed_pools. */
+    struct feed_snapshot snap;
+    make_snapshot(&snap, 20, 0, 3);
+    struct inventory_apply it[2] = {
+        {.center = id, .idx = 0, .snap = &snap, .strict = true, .sole = false},
+        {.center = "b-021", .idx = 0, .snap = NULL},
+    };
+    r = store_begin(sd->st);
+    if (r == 0)
+        r = inventory_apply_batch(&sd->inv, it, 2, T0 + 6);
+    if (r == 0)
+        r = store_commit(sd->st);
+    CHECK(r == 0 && it[0].result == 0 && !it[0].in_pools,
+          "a poll of a feed with a sibling is not kept as the pools (%d, %d)", r, it[0].result);
+    CHECK(query_long(sd, "SELECT COUNT(*) FROM feed_pools WHERE center = 'b-020' AND idx = 0") ==
+              (long)snap.npools,
+          "its rows are in feed_pools");
+    feed_snapshot_free(&snap);
 }
 
 /* A statement that fails (a center that does not exist) undoes the batch's savepoint whole. */
@@ -340,6 +461,7 @@ int main(void)
         round_both(&one, &batch, 0, false); /* first polls: nothing stored before */
         round_both(&one, &batch, 1, true);  /* later polls: models come and go */
         round_both(&one, &batch, 2, false);
+        kept_as_pools(&batch);
         failing_batch(&batch);
     }
     close_side(&one);
