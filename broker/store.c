@@ -956,6 +956,28 @@ int store_token_find(struct store *st, const char *hash, enum role *ret_role, ch
 
 /* ---- centers and feeds ---- */
 
+/* Runs each statement in turn with ?1 center and, where it has them, ?2 idx and ?3 now. */
+static int run_each(struct store *st, const char *const *sql, size_t n, const char *center, int idx,
+                    int64_t now)
+{
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *s;
+        int r = prep(st, sql[i], &s);
+        if (r < 0)
+            return r;
+        int params = sqlite3_bind_parameter_count(s);
+        sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
+        if (params >= 2)
+            sqlite3_bind_int(s, 2, idx);
+        if (params >= 3)
+            sqlite3_bind_int64(s, 3, now);
+        r = run(st, s);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 /*
  * Puts the snapshots kept as the center's pools (feeds.in_pools) back into
  * feed_pools: the center's feeds are about to change, and with more than one
@@ -969,17 +991,7 @@ static int snapshots_out_of_pools(struct store *st, const char *center)
         "tflops, observed_at) " IN_POOLS_SELECT "AND f.center = ?1",
         "UPDATE feeds SET in_pools = 0 WHERE center = ?1 AND in_pools = 1",
     };
-    for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
-        sqlite3_stmt *s;
-        int r = prep(st, sql[i], &s);
-        if (r < 0)
-            return r;
-        sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
-        r = run(st, s);
-        if (r < 0)
-            return r;
-    }
-    return 0;
+    return run_each(st, sql, sizeof(sql) / sizeof(sql[0]), center, 0, 0);
 }
 
 static int feeds_write(struct store *st, const struct center_row *c)
@@ -1430,19 +1442,7 @@ int store_feed_pools_touch(struct store *st, const char *center, int idx, int64_
         "UPDATE pools SET observed_at = ?3 WHERE center = ?1 AND EXISTS (SELECT 1 FROM feeds "
         "WHERE center = ?1 AND idx = ?2 AND in_pools = 1)",
     };
-    for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
-        sqlite3_stmt *s;
-        int r = prep(st, sql[i], &s);
-        if (r < 0)
-            return r;
-        sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 2, idx);
-        sqlite3_bind_int64(s, 3, now);
-        r = run(st, s);
-        if (r < 0)
-            return r;
-    }
-    return 0;
+    return run_each(st, sql, sizeof(sql) / sizeof(sql[0]), center, idx, now);
 }
 
 /*
