@@ -854,9 +854,7 @@ int inventory_apply_batch(struct inventory *inv, struct inventory_apply *items, 
     if (r == 0)
         r = store_feed_pools_insert(inv->st, all, nall);
     if (r == 0)
-        r = store_pools_delete_centers(inv->st, centers, go);
-    if (r == 0)
-        r = store_pools_insert(inv->st, pools, npools);
+        r = store_pools_put_centers(inv->st, centers, go, pools, npools);
     for (size_t g = 0; g < go && r == 0; g++)
         items[bf[g].item].result = 0;
     inventory_invalidate(inv);

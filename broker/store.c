@@ -33,7 +33,12 @@ enum kept {
     KEPT_POOLS_INSERT,
     KEPT_POOLS_INSERT_MANY,
     KEPT_POOLS_INSERT_WIDE,
-    KEPT_POOLS_DELETE_CENTERS,
+    KEPT_POOLS_KEYS,
+    KEPT_POOLS_KEYS_CENTERS,
+    KEPT_POOLS_DELETE_ONE,
+    KEPT_POOLS_UPSERT,
+    KEPT_POOLS_UPSERT_MANY,
+    KEPT_POOLS_UPSERT_WIDE,
     KEPT_FEED_POOLS_DELETE,
     KEPT_FEED_POOLS_INSERT,
     KEPT_FEED_POOLS_INSERT_MANY,
@@ -62,6 +67,13 @@ enum kept {
     "INSERT INTO pools (center, model, total, free, largest_block, price, spot_price, "            \
     "currency, vendor, memory_gib, domestic, tflops, observed_at) VALUES "
 #define POOL_VALUES "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+/* A pool already there is updated in place: no delete and insert of a row and its key. */
+#define POOLS_UPSERT_SET                                                                           \
+    " ON CONFLICT (center, model) DO UPDATE SET total = excluded.total, free = excluded.free, "    \
+    "largest_block = excluded.largest_block, price = excluded.price, "                             \
+    "spot_price = excluded.spot_price, currency = excluded.currency, vendor = excluded.vendor, "   \
+    "memory_gib = excluded.memory_gib, domestic = excluded.domestic, tflops = excluded.tflops, "   \
+    "observed_at = excluded.observed_at"
 #define FEED_POOL_COLUMNS 16
 #define FEED_POOLS_INSERT                                                                          \
     "INSERT INTO feed_pools (center, idx, model, has_counts, total, free, largest_block, "         \
@@ -133,7 +145,15 @@ static const char *const kept_sql[KEPT_COUNT] = {
     [KEPT_POOLS_INSERT_MANY] =
         POOLS_INSERT POOL_VALUES ", " POOL_VALUES ", " POOL_VALUES ", " POOL_VALUES,
     [KEPT_POOLS_INSERT_WIDE] = POOLS_INSERT VALUES_32(POOL_VALUES),
-    [KEPT_POOLS_DELETE_CENTERS] = "DELETE FROM pools WHERE center IN " CENTER_LIST,
+    /* The pools a batch's centers have, to find those their new snapshots no longer list. */
+    [KEPT_POOLS_KEYS] = "SELECT center, model FROM pools WHERE center = ?1 ORDER BY model",
+    [KEPT_POOLS_KEYS_CENTERS] =
+        "SELECT center, model FROM pools WHERE center IN " CENTER_LIST " ORDER BY center, model",
+    [KEPT_POOLS_DELETE_ONE] = "DELETE FROM pools WHERE center = ?1 AND model = ?2",
+    [KEPT_POOLS_UPSERT] = POOLS_INSERT POOL_VALUES POOLS_UPSERT_SET,
+    [KEPT_POOLS_UPSERT_MANY] = POOLS_INSERT POOL_VALUES ", " POOL_VALUES ", " POOL_VALUES
+                                                        ", " POOL_VALUES POOLS_UPSERT_SET,
+    [KEPT_POOLS_UPSERT_WIDE] = POOLS_INSERT VALUES_32(POOL_VALUES) POOLS_UPSERT_SET,
     [KEPT_FEED_POOLS_DELETE] = "DELETE FROM feed_pools WHERE center = ?1 AND idx = ?2",
     [KEPT_FEED_POOLS_INSERT] = FEED_POOLS_INSERT FEED_POOL_VALUES,
     [KEPT_FEED_POOLS_INSERT_MANY] = FEED_POOLS_INSERT FEED_POOL_VALUES
@@ -1384,12 +1404,6 @@ int store_pools_replace(struct store *st, const char *center, const struct pool_
                         -1, rows, n);
 }
 
-int store_pools_insert(struct store *st, const struct pool_row *rows, size_t n)
-{
-    return insert_pools(kept(st, KEPT_POOLS_INSERT), kept(st, KEPT_POOLS_INSERT_MANY),
-                        kept(st, KEPT_POOLS_INSERT_WIDE), NULL, -1, rows, n);
-}
-
 int store_feed_pools_insert(struct store *st, const struct pool_row *rows, size_t n)
 {
     return insert_pools(kept(st, KEPT_FEED_POOLS_INSERT), kept(st, KEPT_FEED_POOLS_INSERT_MANY),
@@ -1403,22 +1417,95 @@ static void bind_centers(sqlite3_stmt *s, const char *const *centers, size_t n, 
         sqlite3_bind_text(s, k, centers[*i], -1, SQLITE_STATIC);
 }
 
-int store_pools_delete_centers(struct store *st, const char *const *centers, size_t n)
+/* Room for a center id or a model name read back, with its terminator. */
+#define STORE_KEY_TEXT 65
+
+/* Orders rows by center, then model (SQLite's BINARY order). */
+static int row_key_cmp(const void *a, const void *b)
 {
+    const struct pool_row *x = *(const struct pool_row *const *)a,
+                          *y = *(const struct pool_row *const *)b;
+    int c = strcmp(x->center, y->center);
+    return c != 0 ? c : strcmp(x->model, y->model);
+}
+
+/*
+ * Deletes the pools of these centers that rows (sorted by center, then model,
+ * through by) do not list. The centers' pools are read a list of centers at a
+ * time; a steady feed lists the same models every poll, so there is seldom
+ * anything to delete.
+ */
+static int pools_prune(struct store *st, const char *const *centers, size_t n,
+                       struct pool_row *const *by, size_t nrows)
+{
+    size_t at = 0; /* into by: rows sort by center as centers do */
     for (size_t i = 0; i < n;) {
         sqlite3_stmt *s;
         if (n - i >= CENTERS_PER_LIST / 4) {
-            s = kept(st, KEPT_POOLS_DELETE_CENTERS);
+            s = kept(st, KEPT_POOLS_KEYS_CENTERS);
             bind_centers(s, centers, n, &i);
         } else {
-            s = kept(st, KEPT_POOLS_DELETE);
+            s = kept(st, KEPT_POOLS_KEYS);
             sqlite3_bind_text(s, 1, centers[i++], -1, SQLITE_STATIC);
         }
-        int r = run_kept(s);
+        char(*gone)[2][STORE_KEY_TEXT] = NULL;
+        size_t ngone = 0, cap = 0;
+        int rc;
+        bool oom = false;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            const char *c = (const char *)sqlite3_column_text(s, 0);
+            const char *m = (const char *)sqlite3_column_text(s, 1);
+            if (!c || !m)
+                continue;
+            int cmp = -1;
+            while (at < nrows) {
+                cmp = strcmp(by[at]->center, c);
+                if (cmp == 0)
+                    cmp = strcmp(by[at]->model, m);
+                if (cmp >= 0)
+                    break;
+                at++;
+            }
+            if (at < nrows && cmp == 0)
+                continue; /* still listed: updated in place */
+            char(*k)[2][STORE_KEY_TEXT] = grow((void **)&gone, &ngone, &cap, sizeof(*gone));
+            if (!k) {
+                oom = true;
+                break;
+            }
+            snprintf((*k)[0], STORE_KEY_TEXT, "%s", c);
+            snprintf((*k)[1], STORE_KEY_TEXT, "%s", m);
+        }
+        kept_done(s);
+        int r = oom ? -ENOMEM : rc == SQLITE_DONE ? 0 : errno_of(rc) ? errno_of(rc) : -EIO;
+        for (size_t g = 0; g < ngone && r == 0; g++) {
+            sqlite3_stmt *d = kept(st, KEPT_POOLS_DELETE_ONE);
+            sqlite3_bind_text(d, 1, gone[g][0], -1, SQLITE_STATIC);
+            sqlite3_bind_text(d, 2, gone[g][1], -1, SQLITE_STATIC);
+            r = run_kept(d);
+        }
+        free(gone);
         if (r < 0)
             return r;
     }
     return 0;
+}
+
+int store_pools_put_centers(struct store *st, const char *const *centers, size_t n,
+                            const struct pool_row *rows, size_t nrows)
+{
+    struct pool_row **by = malloc((nrows ? nrows : 1) * sizeof(*by));
+    if (!by)
+        return -ENOMEM;
+    for (size_t i = 0; i < nrows; i++)
+        by[i] = (struct pool_row *)&rows[i];
+    qsort(by, nrows, sizeof(*by), row_key_cmp);
+    int r = pools_prune(st, centers, n, by, nrows);
+    free(by);
+    if (r < 0)
+        return r;
+    return insert_pools(kept(st, KEPT_POOLS_UPSERT), kept(st, KEPT_POOLS_UPSERT_MANY),
+                        kept(st, KEPT_POOLS_UPSERT_WIDE), NULL, -1, rows, nrows);
 }
 
 int store_feed_pools_replace(struct store *st, const char *center, int idx,

@@ -295,10 +295,13 @@ int store_feed_pools_load_centers(struct store *st, const char *const *centers, 
                                   struct pool_row **ret, size_t *ret_n);
 /* Inserts rows into feed_pools, each under its own center and idx. */
 int store_feed_pools_insert(struct store *st, const struct pool_row *rows, size_t n);
-/* Deletes every pool of these centers. */
-int store_pools_delete_centers(struct store *st, const char *const *centers, size_t n);
-/* Inserts rows into pools, each under its own center. */
-int store_pools_insert(struct store *st, const struct pool_row *rows, size_t n);
+/*
+ * Makes rows (each under its own center) the pools of these centers (ids sorted,
+ * no repeats): a pool listed again is updated in place, one listed no more is
+ * deleted, a new one inserted.
+ */
+int store_pools_put_centers(struct store *st, const char *const *centers, size_t n,
+                            const struct pool_row *rows, size_t nrows);
 /* Every pool of every center, or of one center when center is not NULL. */
 int store_pools_load(struct store *st, const char *center, struct pool_row **ret, size_t *ret_n);
 void store_pools_free(struct pool_row *rows, size_t n);
