@@ -102,7 +102,9 @@ struct fetch_h2_cached {
 };
 
 #define FETCH_H2_BUCKETS 1024
+#ifndef FETCH_H2_CACHED_MAX
 #define FETCH_H2_CACHED_MAX 16384 /* URLs; past this the cache starts over */
+#endif
 
 struct fetch {
     struct ev_loop *loop;      /* borrowed */

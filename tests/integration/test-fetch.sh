@@ -362,6 +362,26 @@ n_ok=$(printf '%s\n' "$OUT" | grep -c "^id=.* status=ok err=0 .*http=200 .*sha=$
 [ "$RC" -eq 0 ] && [ "$n_ok" -eq 3 ]
 ok $? "3 h2c fetches one after another (each started from the last one's callback) all succeed"
 
+# Parsed h2c URLs are kept by URL; fetch-probe is built with room for 3 (tests/meson.build), so
+# this sequence runs through hits and through the cache starting over, twice. Every answer must
+# be its own URL's file.
+SEQ="a b c a b c d e f d e f g h a g h a"
+URLS=()
+for k in $SEQ; do
+  printf 'cache-%s' "$k" >"$DOCS/c-$k.txt"
+  URLS+=("$NG/c-$k.txt")
+done
+probe --h2c --sequential --show-body "${URLS[@]}"
+i=0
+n_right=0
+for k in $SEQ; do
+  printf '%s\n' "$OUT" | grep -q "^id=$i status=ok .*http=200 .* body=\[cache-$k\]$" &&
+    n_right=$((n_right + 1))
+  i=$((i + 1))
+done
+[ "$RC" -eq 0 ] && [ "$n_right" -eq 18 ]
+ok $? "18 h2c fetches of 8 URLs through a 3-URL cache of parsed targets: each answer is its URL's ($n_right)"
+
 conns_before=$(grep -oE '^\[id=[0-9]+\]' "$WORK/ng.log" | sort -u | wc -l)
 probe --h2c --count 20 "$NG/small.bin"
 n_ok=$(printf '%s\n' "$OUT" | grep -c "^id=.* status=ok err=0 .*http=200 len=5000 .*sha=$SMALL_SHA v=2 ")
