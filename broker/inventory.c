@@ -768,8 +768,10 @@ int inventory_apply_batch(struct inventory *inv, struct inventory_apply *items, 
     struct pool_row *old = NULL, *all = NULL, *pools = NULL;
     size_t nold = 0, go = 0, nall = 0, npools = 0;
     const char **centers = NULL;
-    for (size_t i = 0; i < n; i++)
-        items[i].result = 1, items[i].in_pools = false;
+    for (size_t i = 0; i < n; i++) {
+        items[i].result = 1;
+        items[i].in_pools = false;
+    }
     int r = load_catalog(inv);
     struct batch_feed *bf = r == 0 ? calloc(n ? n : 1, sizeof(*bf)) : NULL;
     centers = bf ? malloc((n ? n : 1) * sizeof(*centers)) : NULL;

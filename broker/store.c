@@ -32,7 +32,6 @@ enum kept {
     KEPT_POOLS_DELETE,
     KEPT_POOLS_INSERT,
     KEPT_POOLS_INSERT_MANY,
-    KEPT_POOLS_INSERT_WIDE,
     KEPT_POOLS_KEYS,
     KEPT_POOLS_KEYS_CENTERS,
     KEPT_POOLS_DELETE_ONE,
@@ -144,7 +143,6 @@ static const char *const kept_sql[KEPT_COUNT] = {
     [KEPT_POOLS_INSERT] = POOLS_INSERT POOL_VALUES,
     [KEPT_POOLS_INSERT_MANY] =
         POOLS_INSERT POOL_VALUES ", " POOL_VALUES ", " POOL_VALUES ", " POOL_VALUES,
-    [KEPT_POOLS_INSERT_WIDE] = POOLS_INSERT VALUES_32(POOL_VALUES),
     /* The pools a batch's centers have, to find those their new snapshots no longer list. */
     [KEPT_POOLS_KEYS] = "SELECT center, model FROM pools WHERE center = ?1 ORDER BY model",
     [KEPT_POOLS_KEYS_CENTERS] =
@@ -1471,8 +1469,8 @@ static int pools_prune(struct store *st, const char *const *centers, size_t n,
                 oom = true;
                 break;
             }
-            snprintf((*k)[0], STORE_KEY_TEXT, "%s", c);
-            snprintf((*k)[1], STORE_KEY_TEXT, "%s", m);
+            col_copy(s, 0, (*k)[0], STORE_KEY_TEXT);
+            col_copy(s, 1, (*k)[1], STORE_KEY_TEXT);
         }
         kept_done(s);
         int r = oom ? -ENOMEM : rc == SQLITE_DONE ? 0 : errno_of(rc) ? errno_of(rc) : -EIO;
