@@ -112,11 +112,20 @@ s4=$(h2stat "$WORK/h2load-a.txt" 4xx)
 s5=$(h2stat "$WORK/h2load-a.txt" 5xx)
 ok "$([ -n "$started" ] && [ "$started" -gt 0 ] && [ "$started" -lt "$total" ]; echo $?)" \
   "run A: SIGTERM came while h2load was running ($started of $total started)"
-# h2load counts the requests it could never start (no new connection) as errored: those are
-# total - started. Every started stream must be done with a complete 2xx answer.
-ok "$([ "$done_" = "$started" ] && [ "$errored" = $((total - started)) ] &&
-      [ "$s2" = "$started" ] && [ "$s4" = 0 ] && [ "$s5" = 0 ]; echo $?)" \
-  "run A: every started stream got its complete answer (done == started == 2xx, none reset)"
+# h2load counts a request as started when it hands it to its HTTP/2 library, not when the
+# request is sent. When answers and the shutdown notice arrive in one read, h2load hands over
+# a new request for each answer before its library sees the GOAWAY, which then never sends
+# them (a client may not open streams after GOAWAY). Those end failed on the client's side
+# without reaching brokerd: at most one per free stream slot, -c 10 x -m 10 = 100. That
+# brokerd processed no request it did not answer is checked from its log and its database
+# below. Every stream is done, none got a 4xx/5xx, and the never-sent ones are errored.
+unsent_ok() { # total started done errored 2xx 4xx 5xx
+  [ -n "$2" ] && [ "$3" = "$2" ] && [ "$6" = 0 ] && [ "$7" = 0 ] &&
+    [ "$5" -le "$2" ] && [ $(($2 - $5)) -le 100 ] && [ "$4" = $(($1 - $5)) ]
+}
+echo "# run A: started $started, answered 2xx $s2, handed over but never sent: $((started - s2))"
+ok "$(unsent_ok "$total" "$started" "$done_" "$errored" "$s2" "$s4" "$s5"; echo $?)" \
+  "run A: every stream h2load sent got its complete 2xx answer (none reset, none refused)"
 ok "$([ "$(cat "$WORK/slow.status")" = 201 ] && jq -e '.state == "held"' "$WORK/slow.json" >/dev/null; echo $?)" \
   "run A: a hold whose body was still arriving at SIGTERM is answered 201"
 SLOW_ID=$(jq -r .id "$WORK/slow.json" 2>/dev/null)
@@ -167,10 +176,10 @@ ok "$(le "$elapsed" 6; echo $?)" \
 sed -n '/^requests:/p;/^status codes:/p' "$WORK/h2load-b.txt" | sed 's/^/# run B h2load: /'
 total=$(h2stat "$WORK/h2load-b.txt" total)
 started=$(h2stat "$WORK/h2load-b.txt" started)
-ok "$([ "$(h2stat "$WORK/h2load-b.txt" "done")" = "$started" ] &&
-      [ "$(h2stat "$WORK/h2load-b.txt" 2xx)" = "$started" ] &&
-      [ "$(h2stat "$WORK/h2load-b.txt" errored)" = $((total - started)) ]; echo $?)" \
-  "run B: every started stream got its complete 2xx answer"
+ok "$(unsent_ok "$total" "$started" "$(h2stat "$WORK/h2load-b.txt" "done")" \
+  "$(h2stat "$WORK/h2load-b.txt" errored)" "$(h2stat "$WORK/h2load-b.txt" 2xx)" \
+  "$(h2stat "$WORK/h2load-b.txt" 4xx)" "$(h2stat "$WORK/h2load-b.txt" 5xx)"; echo $?)" \
+  "run B: every stream h2load sent got its complete 2xx answer"
 s2b=$(h2stat "$WORK/h2load-b.txt" 2xx)
 start_broker || { ok 1 "brokerd restarts"; done_testing; }
 req GET "/v1/centers/sh-1" "" "$TEN"
