@@ -351,8 +351,10 @@ static void bind_opt_i64(sqlite3_stmt *s, int i, int64_t v)
 
 static void col_copy(sqlite3_stmt *s, int i, char *dst, size_t len)
 {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    snprintf(dst, len, "%s", t ? (const char *)t : "");
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    size_t n = t ? strnlen(t, len - 1) : 0; /* not snprintf: every row read comes through here */
+    memcpy(dst, t ? t : "", n);
+    dst[n] = '\0';
 }
 
 /* A malloc'ed copy of a text column, NULL for SQL NULL; *oom set on failure. */
