@@ -694,19 +694,52 @@ static int make_headers(struct feed_job *job, const char *auth_json)
     return 0;
 }
 
+/* v in decimal into buf (room for 21 bytes). */
+static void decimal(char buf[24], long v)
+{
+    char tmp[24];
+    size_t n = 0;
+    unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
+    do
+        tmp[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        tmp[n++] = '-';
+    for (size_t i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    buf[n] = '\0';
+}
+
 /*
  * Everything that defines a feed's job, as one string (NULL when out of memory): a job whose
  * key is unchanged keeps running across a sync. Compared whole, so no change goes unseen.
  */
 static char *job_key(const struct center_row *c, const struct feed_config *f)
 {
-    const char *url = f->url ? f->url : "", *opt = f->options_json ? f->options_json : "";
-    const char *auth = f->auth_json ? f->auth_json : "";
-    size_t n = strlen(c->id) + strlen(f->adapter) + strlen(url) + strlen(opt) + strlen(auth) + 64;
-    char *key = malloc(n);
+    char nums[3][24];
+    decimal(nums[0], f->idx);
+    decimal(nums[1], f->interval_s);
+    decimal(nums[2], f->h2c);
+    /* Not one snprintf of them all: it cost more than the rest of a job's set-up. */
+    const char *part[] = {c->id,
+                          nums[0],
+                          f->adapter,
+                          f->url ? f->url : "",
+                          nums[1],
+                          nums[2],
+                          f->options_json ? f->options_json : "",
+                          f->auth_json ? f->auth_json : ""};
+    size_t len[sizeof(part) / sizeof(part[0])], n = 0;
+    for (size_t i = 0; i < sizeof(part) / sizeof(part[0]); i++)
+        n += (len[i] = strlen(part[i])) + 1;
+    char *key = malloc(n), *p = key;
+    for (size_t i = 0; key && i < sizeof(part) / sizeof(part[0]); i++) {
+        memcpy(p, part[i], len[i]);
+        p += len[i];
+        *p++ = '\n';
+    }
     if (key)
-        snprintf(key, n, "%s\n%d\n%s\n%s\n%ld\n%d\n%s\n%s", c->id, f->idx, f->adapter, url,
-                 f->interval_s, f->h2c, opt, auth);
+        p[-1] = '\0';
     return key;
 }
 
@@ -721,7 +754,9 @@ static int job_new(struct feeds *fs, const struct center_row *c, const struct fe
     }
     job->fs = fs;
     job->key = key;
-    snprintf(job->center, sizeof(job->center), "%s", c->id);
+    size_t idlen = strnlen(c->id, sizeof(job->center) - 1);
+    memcpy(job->center, c->id, idlen);
+    job->center[idlen] = '\0';
     job->idx = f->idx;
     job->adapter = adapter_find(f->adapter);
     job->url = strdup(f->url ? f->url : "");
