@@ -439,6 +439,13 @@ int store_open(const char *path, struct store **ret, char *errbuf, size_t errlen
         return -ENOMEM;
     }
     st->fsync = true;
+    /* Before SQLite's first use in the process (later calls fail, harmlessly): no memory
+     * statistics, which we never read and which cost a global mutex around every allocation. */
+    static bool configured;
+    if (!configured) {
+        configured = true;
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    }
     int rc = sqlite3_open_v2(
         path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
