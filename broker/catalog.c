@@ -22,6 +22,29 @@ static void normalise(const char *in, size_t inlen, char *out, size_t outlen)
     out[o] = '\0';
 }
 
+/*
+ * The aliases are kept sorted by key: true and *at = its index when key is there, else false
+ * and *at = where it would go. Every pool of every poll is resolved through here.
+ */
+static bool alias_find(const struct catalog *cat, const char *key, size_t *at)
+{
+    size_t lo = 0, hi = cat->naliases;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(cat->aliases[mid].key, key);
+        if (c == 0) {
+            *at = mid;
+            return true;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *at = lo;
+    return false;
+}
+
 static int find_model(const struct catalog *cat, const char *model)
 {
     for (size_t i = 0; i < cat->nentries; i++) {
@@ -52,17 +75,18 @@ int catalog_alias(struct catalog *cat, const char *alias, const char *model)
     normalise(alias, strlen(alias), a.key, sizeof(a.key));
     if (a.key[0] == '\0')
         return -EINVAL;
-    for (size_t i = 0; i < cat->naliases; i++) {
-        if (strcmp(cat->aliases[i].key, a.key) == 0) {
-            cat->aliases[i].entry = a.entry; /* the later mapping wins */
-            return 0;
-        }
+    size_t at;
+    if (alias_find(cat, a.key, &at)) {
+        cat->aliases[at].entry = a.entry; /* the later mapping wins */
+        return 0;
     }
     struct catalog_alias *n = realloc(cat->aliases, (cat->naliases + 1) * sizeof(*n));
     if (!n)
         return -ENOMEM;
     cat->aliases = n;
-    cat->aliases[cat->naliases++] = a;
+    memmove(n + at + 1, n + at, (cat->naliases - at) * sizeof(*n));
+    n[at] = a;
+    cat->naliases++;
     return 0;
 }
 
@@ -89,11 +113,8 @@ const struct catalog_entry *catalog_resolve(const struct catalog *cat, const cha
     normalise(start, len, key, sizeof(key));
     if (key[0] == '\0')
         return NULL;
-    for (size_t i = 0; i < cat->naliases; i++) {
-        if (strcmp(cat->aliases[i].key, key) == 0)
-            return &cat->entries[cat->aliases[i].entry];
-    }
-    return NULL;
+    size_t at;
+    return alias_find(cat, key, &at) ? &cat->entries[cat->aliases[at].entry] : NULL;
 }
 
 void catalog_free(struct catalog *cat)

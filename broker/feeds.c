@@ -279,6 +279,18 @@ static const char *poll_url(struct feed_job *job);
 /* Adds a page's pools to the poll's accumulated snapshot: counts add up, the lower price wins. */
 static int accumulate(struct feed_snapshot *acc, const struct feed_snapshot *page)
 {
+    /* Room for every pool of the page at once (not a realloc per pool). */
+    if (page->npools) {
+        size_t room = acc->npools + page->npools;
+        if (room > ADAPTER_MAX_POOLS)
+            room = ADAPTER_MAX_POOLS;
+        if (room > acc->npools) {
+            struct pool_snapshot *n = realloc(acc->pools, room * sizeof(*n));
+            if (!n)
+                return -ENOMEM;
+            acc->pools = n;
+        }
+    }
     for (size_t i = 0; i < page->npools; i++) {
         const struct pool_snapshot *p = &page->pools[i];
         struct pool_snapshot *q = NULL;
@@ -289,11 +301,7 @@ static int accumulate(struct feed_snapshot *acc, const struct feed_snapshot *pag
         if (!q) {
             if (acc->npools >= ADAPTER_MAX_POOLS)
                 return -E2BIG;
-            struct pool_snapshot *n = realloc(acc->pools, (acc->npools + 1) * sizeof(*n));
-            if (!n)
-                return -ENOMEM;
-            acc->pools = n;
-            acc->pools[acc->npools++] = *p;
+            acc->pools[acc->npools++] = *p; /* room made above */
             continue;
         }
         if (p->has_counts) {
