@@ -29,9 +29,6 @@ enum kept {
     KEPT_PIECE_INSERT,
     KEPT_FEED_SUCCESS,
     KEPT_FEED_SUCCESS_WIDE,
-    KEPT_POOLS_DELETE,
-    KEPT_POOLS_INSERT,
-    KEPT_POOLS_INSERT_MANY,
     KEPT_POOLS_KEYS,
     KEPT_POOLS_KEYS_CENTERS,
     KEPT_POOLS_DELETE_ONE,
@@ -54,7 +51,7 @@ enum kept {
 /*
  * A snapshot's rows are inserted POOLS_PER_INSERT to a statement: one statement
  * per row spent as much again on running the statement as on the row. The rows
- * of a batch of feeds (store_pools_insert) go POOLS_PER_WIDE_INSERT to a
+ * of a batch of feeds (store_pools_put_centers) go POOLS_PER_WIDE_INSERT to a
  * statement: each statement that may fail half-way also copies every page it
  * touches to its statement journal, so fewer statements cost less. Parameters
  * are numbered in order (plain "?"), POOL_COLUMNS or FEED_POOL_COLUMNS to a row.
@@ -139,10 +136,6 @@ static const char *const kept_sql[KEPT_COUNT] = {
         "warning = v.column3, pools_seen = v.column4, in_pools = v.column5 "
         "FROM (VALUES " FEED_OK_LIST ") AS v "
         "WHERE feeds.center = v.column1 AND feeds.idx = v.column2",
-    [KEPT_POOLS_DELETE] = "DELETE FROM pools WHERE center = ?1",
-    [KEPT_POOLS_INSERT] = POOLS_INSERT POOL_VALUES,
-    [KEPT_POOLS_INSERT_MANY] =
-        POOLS_INSERT POOL_VALUES ", " POOL_VALUES ", " POOL_VALUES ", " POOL_VALUES,
     /* The pools a batch's centers have, to find those their new snapshots no longer list. */
     [KEPT_POOLS_KEYS] = "SELECT center, model FROM pools WHERE center = ?1 ORDER BY model",
     [KEPT_POOLS_KEYS_CENTERS] =
@@ -1398,16 +1391,6 @@ static int insert_pools(sqlite3_stmt *one, sqlite3_stmt *many, sqlite3_stmt *wid
     return 0;
 }
 
-int store_pools_replace(struct store *st, const char *center, const struct pool_row *rows, size_t n)
-{
-    sqlite3_stmt *s = kept(st, KEPT_POOLS_DELETE);
-    sqlite3_bind_text(s, 1, center, -1, SQLITE_STATIC);
-    int r = run_kept(s);
-    if (r < 0)
-        return r;
-    return insert_pools(kept(st, KEPT_POOLS_INSERT), kept(st, KEPT_POOLS_INSERT_MANY), NULL, center,
-                        -1, rows, n);
-}
 
 int store_feed_pools_insert(struct store *st, const struct pool_row *rows, size_t n)
 {
@@ -1434,13 +1417,20 @@ static int row_key_cmp(const void *a, const void *b)
     return c != 0 ? c : strcmp(x->model, y->model);
 }
 
+/* Orders rows by model alone (rows of one center). */
+static int row_model_cmp(const void *a, const void *b)
+{
+    return strcmp((*(const struct pool_row *const *)a)->model,
+                  (*(const struct pool_row *const *)b)->model);
+}
+
 /*
  * Deletes the pools of these centers that rows (sorted by center, then model,
  * through by) do not list. The centers' pools are read a list of centers at a
  * time; a steady feed lists the same models every poll, so there is seldom
- * anything to delete.
+ * anything to delete. With center, every row is that center's (sorted by model).
  */
-static int pools_prune(struct store *st, const char *const *centers, size_t n,
+static int pools_prune(struct store *st, const char *const *centers, size_t n, const char *center,
                        struct pool_row *const *by, size_t nrows)
 {
     size_t at = 0; /* into by: rows sort by center as centers do */
@@ -1464,7 +1454,7 @@ static int pools_prune(struct store *st, const char *const *centers, size_t n,
                 continue;
             int cmp = -1;
             while (at < nrows) {
-                cmp = strcmp(by[at]->center, c);
+                cmp = strcmp(center ? center : by[at]->center, c);
                 if (cmp == 0)
                     cmp = strcmp(by[at]->model, m);
                 if (cmp >= 0)
@@ -1496,21 +1486,33 @@ static int pools_prune(struct store *st, const char *const *centers, size_t n,
     return 0;
 }
 
-int store_pools_put_centers(struct store *st, const char *const *centers, size_t n,
-                            const struct pool_row *rows, size_t nrows)
+/* store_pools_put_centers, and store_pools_replace with the one center for every row. */
+static int pools_put(struct store *st, const char *const *centers, size_t n, const char *center,
+                     const struct pool_row *rows, size_t nrows)
 {
     struct pool_row **by = malloc((nrows ? nrows : 1) * sizeof(*by));
     if (!by)
         return -ENOMEM;
     for (size_t i = 0; i < nrows; i++)
         by[i] = (struct pool_row *)&rows[i];
-    qsort(by, nrows, sizeof(*by), row_key_cmp);
-    int r = pools_prune(st, centers, n, by, nrows);
+    qsort(by, nrows, sizeof(*by), center ? row_model_cmp : row_key_cmp);
+    int r = pools_prune(st, centers, n, center, by, nrows);
     free(by);
     if (r < 0)
         return r;
     return insert_pools(kept(st, KEPT_POOLS_UPSERT), kept(st, KEPT_POOLS_UPSERT_MANY),
-                        kept(st, KEPT_POOLS_UPSERT_WIDE), NULL, -1, rows, nrows);
+                        kept(st, KEPT_POOLS_UPSERT_WIDE), center, -1, rows, nrows);
+}
+
+int store_pools_put_centers(struct store *st, const char *const *centers, size_t n,
+                            const struct pool_row *rows, size_t nrows)
+{
+    return pools_put(st, centers, n, NULL, rows, nrows);
+}
+
+int store_pools_replace(struct store *st, const char *center, const struct pool_row *rows, size_t n)
+{
+    return pools_put(st, &center, 1, center, rows, n);
 }
 
 int store_feed_pools_replace(struct store *st, const char *center, int idx,
