@@ -19,9 +19,14 @@
 /* Longest number token read here; cJSON reads at most 63 characters of one. */
 #define SCAN_NUMBER_MAX 40
 
+#define POOL_FIELDS 11 /* enum pool_field */
+
 struct scan {
     const char *p;
     const char *end;
+    /* The pool member that followed each one (and, last, the first) in the pool before: the
+       next pool most likely lists its members in the same order. -1 when not known. */
+    signed char follow[POOL_FIELDS + 1];
 };
 
 static void skip_ws(struct scan *s)
@@ -178,6 +183,31 @@ static bool string_into(struct scan *s, char *dst, size_t max)
     return true;
 }
 
+/*
+ * The key of a member and its colon when it is names[guess] (guess >= 0): *ret = guess and
+ * true, one comparison instead of reading the string and looking it up. Else false and
+ * nothing consumed but white space.
+ */
+static bool key_guess(struct scan *s, const char *const *names, int guess, int *ret)
+{
+    if (guess < 0)
+        return false;
+    skip_ws(s);
+    const char *name = names[guess];
+    size_t n = strlen(name);
+    if ((size_t)(s->end - s->p) < n + 2 || s->p[0] != '"' || memcmp(s->p + 1, name, n) != 0 ||
+        s->p[n + 1] != '"')
+        return false;
+    const char *after = s->p;
+    s->p += n + 2;
+    if (!eat(s, ':')) {
+        s->p = after;
+        return false;
+    }
+    *ret = guess;
+    return true;
+}
+
 /* The key of a member and its colon; *ret its index in names (NULL-terminated), or -1. */
 static bool key(struct scan *s, const char *const *names, int *ret)
 {
@@ -234,6 +264,7 @@ enum pool_field {
     F_DOMESTIC,
     F_TFLOPS,
 };
+_Static_assert(F_TFLOPS + 1 == POOL_FIELDS, "struct scan's follow has a slot per pool member");
 
 static const char *const pool_keys[] = {
     [F_MODEL] = "model",
@@ -307,12 +338,18 @@ static bool scan_pool(struct scan *s, struct pool_snapshot *ps)
         ps->tflops[p] = -1;
     if (!eat(s, '{') || eat(s, '}'))
         return false;
+    int prev = POOL_FIELDS; /* the first member's slot in follow */
     do {
         int f;
-        if (!key(s, pool_keys, &f) || f < 0 || (seen & 1u << f))
+        if (!key_guess(s, pool_keys, s->follow[prev], &f) && !key(s, pool_keys, &f))
             return false;
+        if (f < 0 || (seen & 1u << f))
+            return false;
+        s->follow[prev] = (signed char)f;
+        prev = f;
         seen |= 1u << f;
-        if (f != F_TFLOPS && literal(s, "null", 4))
+        skip_ws(s);
+        if (f != F_TFLOPS && s->p < s->end && *s->p == 'n' && literal(s, "null", 4))
             continue; /* null is absent */
         if (!pool_value(s, f, ps))
             return false;
@@ -411,7 +448,8 @@ int native_scan(const char *text, size_t len, struct feed_snapshot *ret)
     memset(ret, 0, sizeof(*ret));
     if (!text || len == 0)
         return 0;
-    struct scan s = {text, text + len};
+    struct scan s = {text, text + len, {0}};
+    memset(s.follow, -1, sizeof(s.follow));
     int r = scan_doc(&s, &snap);
     if (r == 1) {
         *ret = snap;

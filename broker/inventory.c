@@ -123,6 +123,8 @@ static int parse_labels(struct inventory *inv, size_t i)
 {
     struct json_error err;
     const char *text = inv->centers[i].labels_json ? inv->centers[i].labels_json : "{}";
+    if (strcmp(text, "{}") == 0)
+        return 0; /* no labels, as most centers have: nothing to parse */
     cJSON *doc = NULL;
     if (json_parse_object(text, strlen(text), &doc, &err) < 0)
         return 0; /* written by us; an unreadable value means no labels */

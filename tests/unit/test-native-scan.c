@@ -69,6 +69,14 @@ static const char *const plain_docs[] = {
     "\"free\":0,\"total\":0,\"model\":\"H100 SXM5 80GB\"},{\"model\":\"H100 SXM5 80GB-2\","
     "\"total\":10000000,\"free\":10000000,\"largest_block\":9999999,"
     "\"price_per_card_hour\":1000000}],\"center\":\"x:y.z_w-1\"}",
+    /* pools listing their members in one order (the scanner guesses each next member from
+       the pool before), then in another, with white space around the colons */
+    "{\"pools\":[{\"model\":\"A800\",\"total\":8,\"free\":4,\"price_per_card_hour\":2},"
+    "{\"model\":\"H20\",\"total\":16,\"free\":8,\"price_per_card_hour\":3},"
+    "{\"model\" :\"L40S\",\"total\"\t: 4,\"free\"\n:1,\"price_per_card_hour\": 1},"
+    "{\"total\":2,\"model\":\"H800\",\"price_per_card_hour\":5,\"free\":2,"
+    "\"largest_block\":1},{\"model\":\"A100\",\"total\":1,\"free\":1,"
+    "\"price_per_card_hour\":6}]}",
     /* number forms: fraction, exponent, leading fraction zeros, negative zero, 15 digits */
     "{\"pools\":[{\"model\":\"m\",\"total\":1E3,\"free\":2.5e2,\"largest_block\":100.000,"
     "\"price_per_card_hour\":0.05,\"spot_price_per_card_hour\":-0,\"memory_gib\":1e-22,"
