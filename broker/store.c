@@ -1391,7 +1391,6 @@ static int insert_pools(sqlite3_stmt *one, sqlite3_stmt *many, sqlite3_stmt *wid
     return 0;
 }
 
-
 int store_feed_pools_insert(struct store *st, const struct pool_row *rows, size_t n)
 {
     return insert_pools(kept(st, KEPT_FEED_POOLS_INSERT), kept(st, KEPT_FEED_POOLS_INSERT_MANY),
