@@ -13,7 +13,7 @@ N=${2:-1000}
 STEADY=${3:-20}
 W=$(mktemp -d /tmp/suanwang-bench.XXXXXX)
 ADMIN="bench-admin-token-0123456789"
-trap 'kill $FS $BD 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
+trap 'kill $FS $BD 2>/dev/null || true; wait 2>/dev/null; rm -rf "$W"' EXIT
 FS=""
 BD=""
 
@@ -70,17 +70,23 @@ sqlite3 "$W/b.db" "DELETE FROM feed_pools; DELETE FROM pools; UPDATE feeds SET l
 SPREAD=${SPREAD:-0}
 printf '{"feed_first_poll_spread_s":%s%s}' "$SPREAD" "$CA_JSON" >"$W/cfg.json"
 READY="every pull feed has been polled once"
-# RUNS cold starts (5 unless set), each from an empty inventory; the median is reported. The
-# last brokerd stays up for the steady state.
+# RUNS cold starts (5 unless set), each from an empty inventory and each followed at once by
+# h2load fetching the same documents from the same feed server (brokerd stopped), so that each
+# pair shares the machine's conditions of the moment; the medians and the median of the pairs'
+# ratios are reported.
 RUNS=${RUNS:-5}
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+jq -r --arg fp "$FP" --arg scheme "$SCHEME" '.centers[] | $scheme + "://127.0.0.1:" + $fp + .native' "$W/centers.json" >"$W/urls.txt"
 T_INGEST=()
 T_FEEDS=()
-for run in $(seq "$RUNS"); do
-  if [ "$run" -gt 1 ]; then
-    kill -TERM $BD; wait $BD || true
-    sqlite3 "$W/b.db" "DELETE FROM feed_pools; DELETE FROM pools; UPDATE feeds SET last_success = NULL;"
-  fi
+H2MS=()
+R_COLD=()
+R_FEEDS=()
+reset_db() {
+  sqlite3 "$W/b.db" "DELETE FROM feed_pools; DELETE FROM pools; UPDATE feeds SET last_success = NULL;"
+}
+# cold_start: starts brokerd on the emptied inventory and waits for its ready line (in $line).
+cold_start() {
   # The log is emptied here, before the new brokerd starts: the redirection below opens it
   # in the child, and until then the wait loop would read the previous run's ready line.
   rm -f "$W/bd.port"
@@ -95,20 +101,40 @@ for run in $(seq "$RUNS"); do
     sleep 0.01
   done
   line=$(grep -m1 "$READY" "$W/bd.log")
-  T_INGEST+=($(($(date -d "${line%% *}" +%s%3N) - t0)))
-  T_FEEDS+=("$(echo "$line" | sed -n 's/.* \([0-9]*\) ms after the scheduler started.*/\1/p')")
+}
+for run in $(seq "$RUNS"); do
+  reset_db
+  cold_start
+  t_cold=$(($(date -d "${line%% *}" +%s%3N) - t0))
+  t_feeds=$(echo "$line" | sed -n 's/.* \([0-9]*\) ms after the scheduler started.*/\1/p')
   have=$(sqlite3 "$W/b.db" "SELECT COUNT(DISTINCT center) FROM pools")
   failed=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
   if [ "$have" -ne "$N" ] || [ "$failed" != 0 ]; then
     echo "brokerd was ready with $have of $N centers holding pools ($failed feeds failed)"
     exit 1
   fi
+  kill -TERM $BD; wait $BD || true
+  BD=""
+  h2out=$(h2load -i "$W/urls.txt" -n "$N" -c 10 -m 10 2>&1)
+  h2ms=$(echo "$h2out" | sed -n 's/^finished in \([0-9.]*\)\(m*s\),.*/\1 \2/p' | awk '{ if ($2 == "ms") print $1; else print $1 * 1000 }')
+  h2ok=$(echo "$h2out" | sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p')
+  [ "$h2ok" = "$N" ] || { echo "h2load: only $h2ok of $N documents"; exit 1; }
+  T_INGEST+=("$t_cold")
+  T_FEEDS+=("$t_feeds")
+  H2MS+=("$h2ms")
+  R_COLD+=("$(echo "scale=3; $t_cold / $h2ms" | bc)")
+  R_FEEDS+=("$(echo "scale=3; $t_feeds / $h2ms" | bc)")
 done
 t_ingest=$(printf '%s\n' "${T_INGEST[@]}" | median)
 t_feeds=$(printf '%s\n' "${T_FEEDS[@]}" | median)
+h2ms=$(printf '%s\n' "${H2MS[@]}" | median)
+r_cold=$(printf '%s\n' "${R_COLD[@]}" | median)
+r_feeds=$(printf '%s\n' "${R_FEEDS[@]}" | median)
 
-# Steady state: polls per second (documents the feed server served in the window) and
-# brokerd's CPU share over STEADY seconds.
+# Steady state: one more start, then polls per second (documents the feed server served in the
+# window) and brokerd's CPU share over STEADY seconds.
+reset_db
+cold_start
 served() { curl -s "${CURL_H2[@]}" "$SCHEME://127.0.0.1:$FP/stats" | jq .served; }
 c0=$(ticks $BD)
 n0=$(served)
@@ -122,28 +148,13 @@ kill -TERM $BD; wait $BD || true
 BD=""
 kill -TERM $FS; wait $FS || true
 FS=""
-
-# The reference: h2load fetching the same N documents from a fresh feed server.
-"$B/feedserver" --no-demo --centers "$N" --pools 4 "${FS_TLS[@]}" --port-file "$W/fs2.port" 2>"$W/fs2.log" &
-FS=$!
-for _ in $(seq 100); do [ -s "$W/fs2.port" ] && break; sleep 0.05; done
-FP2=$(cat "$W/fs2.port")
-jq -r --arg fp "$FP2" --arg scheme "$SCHEME" '.centers[] | $scheme + "://127.0.0.1:" + $fp + .native' "$W/centers.json" >"$W/urls.txt"
-# h2load RUNS times too; the median.
-H2MS=()
-for run in $(seq "$RUNS"); do
-  h2out=$(h2load -i "$W/urls.txt" -n "$N" -c 10 -m 10 2>&1)
-  H2MS+=("$(echo "$h2out" | sed -n 's/^finished in \([0-9.]*\)\(m*s\),.*/\1 \2/p' | awk '{ if ($2 == "ms") print $1; else print $1 * 1000 }')")
-  h2ok=$(echo "$h2out" | sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p')
-  [ "$h2ok" = "$N" ] || { echo "h2load: only $h2ok of $N documents"; exit 1; }
-done
-h2ms=$(printf '%s\n' "${H2MS[@]}" | median)
 echo "== feed ingestion: $N centers x 4 pools over $([ "$TLS" = 1 ] && echo "h2 with TLS" || echo h2c) from tools/feedserver"
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
 echo "brokerd: cold start to all $N centers with pools: ${t_ingest} ms, median of $RUNS: ${T_INGEST[*]} (feed_first_poll_spread_s=$SPREAD; includes start-up)"
 echo "brokerd: of which ingestion (first poll started to every pool stored): ${t_feeds} ms, median of $RUNS: ${T_FEEDS[*]}"
 echo "brokerd: steady state ${STEADY}s with interval_s=$INTERVAL: $polls polls/s, CPU ${cpu}% of one core"
-echo "h2load:  $N documents in ${h2ms} ms, median of $RUNS: ${H2MS[*]} (h2load -i urls -n $N -c 10 -m 10)"
+echo "h2load:  $N documents in ${h2ms} ms, median of $RUNS: ${H2MS[*]} (h2load -i urls -n $N -c 10 -m 10, each right after a cold start)"
 echo "ratio (brokerd cold ingest / h2load, reused connections): $(echo "scale=2; $t_ingest / $h2ms" | bc)"
 echo "ratio (brokerd ingestion alone / h2load, reused connections): $(echo "scale=2; $t_feeds / $h2ms" | bc)"
+echo "ratio, paired (median of the $RUNS runs' own ratios): cold ingest $r_cold (${R_COLD[*]}), ingestion alone $r_feeds (${R_FEEDS[*]})"
 echo "command: TLS=$TLS SPREAD=$SPREAD RUNS=$RUNS tools/bench/ingest.sh $B $N $STEADY"

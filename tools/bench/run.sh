@@ -184,11 +184,14 @@ if ok ingest; then
   tf=$(out ingest | sed -n 's/^brokerd: of which ingestion (first poll started to every pool stored): \([0-9]*\) ms.*/\1/p')
   cpu=$(out ingest | sed -n 's/.*CPU \([0-9.]*\)% of one core.*/\1/p')
   polls=$(out ingest | sed -n 's/.*steady state .*: \([0-9.]*\) polls\/s.*/\1/p')
+  # The median of each run's own ratio (h2load right after each cold start), when reported.
+  rpc=$(out ingest | sed -n 's/^ratio, paired .*: cold ingest \([0-9.]*\) .*/\1/p')
+  rpf=$(out ingest | sed -n 's/^ratio, paired .*, ingestion alone \([0-9.]*\) .*/\1/p')
   read -r ic ims <<<"${ti:-? ?}"
   row "feed ingestion: cold start (process start, database open, inventory load, first polls) until all $ic centers have pools" \
-    "$ims ms" "h2load fetching the same documents, 10 reused connections: ${th:-?} ms" "$(x "$ims" "$th")"
+    "$ims ms" "h2load fetching the same documents, 10 reused connections: ${th:-?} ms" "$(x "$ims" "$th")${rpc:+ (paired runs: $rpc)}"
   [ -n "$tf" ] && row "feed ingestion alone: first poll started until every pool is stored" "$tf ms" \
-    "h2load, the same: ${th:-?} ms" "$(x "$tf" "$th")"
+    "h2load, the same: ${th:-?} ms" "$(x "$tf" "$th")${rpf:+ (paired runs: $rpf)}"
   row "feed ingestion, steady state" "${polls:-?} polls/s at ${cpu:-?} % of a core" "" ""
 fi
 if ok memory; then
@@ -298,7 +301,8 @@ BUILDTYPE=$(meson introspect --buildoptions "$BUILD" 2>/dev/null |
   echo "- **placements** (\`placements.sh\`): h2load against brokerd \`POST /v1/placements\` (dry runs, then"
   echo "  durable holds) and against nghttpd serving a quote-sized static JSON file, same client settings."
   echo "- **ingest** (\`ingest.sh\`): cold start until every center from \`tools/feedserver\` has its pools,"
-  echo "  vs h2load fetching the same documents from the same server."
+  echo "  vs h2load fetching the same documents from the same server right after each cold start; \"paired"
+  echo "  runs\" is the median of those pairs' own ratios, which share the machine's load of the moment."
   echo "- **memory** (\`memory.sh\`): brokerd's RSS and start-up with the centers written into its database,"
   echo "  vs the same brokerd on an empty (migrated) database: the same start-up path, so the ratio is what"
   echo "  the inventory costs."
