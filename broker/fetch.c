@@ -281,16 +281,7 @@ static int fetch_h2_target(const char *url, struct fetch_h2_target *t)
         memcpy(t->host, pu.host, pu.host_len);
         t->host[pu.host_len] = '\0';
         t->port = pu.port;
-        char *a = t->authority + pu.host_len;
-        memcpy(t->authority, pu.host, pu.host_len);
-        *a++ = ':';
-        char digits[8];
-        size_t nd = 0;
-        for (unsigned v = pu.port; v != 0; v /= 10)
-            digits[nd++] = (char)('0' + v % 10);
-        while (nd > 0)
-            *a++ = digits[--nd];
-        *a = '\0';
+        snprintf(t->authority, sizeof(t->authority), "%s:%u", t->host, pu.port);
         t->path = strdup(pu.path);
         return t->path != NULL ? 0 : -ENOMEM;
     }

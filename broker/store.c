@@ -1404,8 +1404,11 @@ static void bind_centers(sqlite3_stmt *s, const char *const *centers, size_t n, 
         sqlite3_bind_text(s, k, centers[*i], -1, SQLITE_STATIC);
 }
 
-/* Room for a center id or a model name read back, with its terminator. */
-#define STORE_KEY_TEXT 65
+/* A pool's key read back, as long as a pool_row holds it. */
+struct pool_key {
+    char center[sizeof(((struct pool_row *)0)->center)];
+    char model[sizeof(((struct pool_row *)0)->model)];
+};
 
 /* Orders rows by center, then model (SQLite's BINARY order). */
 static int row_key_cmp(const void *a, const void *b)
@@ -1442,15 +1445,17 @@ static int pools_prune(struct store *st, const char *const *centers, size_t n, c
             s = kept(st, KEPT_POOLS_KEYS);
             sqlite3_bind_text(s, 1, centers[i++], -1, SQLITE_STATIC);
         }
-        char(*gone)[2][STORE_KEY_TEXT] = NULL;
+        struct pool_key *gone = NULL;
         size_t ngone = 0, cap = 0;
         int rc;
         bool oom = false;
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
             const char *c = (const char *)sqlite3_column_text(s, 0);
             const char *m = (const char *)sqlite3_column_text(s, 1);
-            if (!c || !m)
-                continue;
+            if (!c || !m) { /* NOT NULL columns: out of memory */
+                oom = true;
+                break;
+            }
             int cmp = -1;
             while (at < nrows) {
                 cmp = strcmp(center ? center : by[at]->center, c);
@@ -1462,20 +1467,20 @@ static int pools_prune(struct store *st, const char *const *centers, size_t n, c
             }
             if (at < nrows && cmp == 0)
                 continue; /* still listed: updated in place */
-            char(*k)[2][STORE_KEY_TEXT] = grow((void **)&gone, &ngone, &cap, sizeof(*gone));
+            struct pool_key *k = grow((void **)&gone, &ngone, &cap, sizeof(*gone));
             if (!k) {
                 oom = true;
                 break;
             }
-            col_copy(s, 0, (*k)[0], STORE_KEY_TEXT);
-            col_copy(s, 1, (*k)[1], STORE_KEY_TEXT);
+            col_copy(s, 0, k->center, sizeof(k->center));
+            col_copy(s, 1, k->model, sizeof(k->model));
         }
         kept_done(s);
         int r = oom ? -ENOMEM : rc == SQLITE_DONE ? 0 : errno_of(rc) ? errno_of(rc) : -EIO;
         for (size_t g = 0; g < ngone && r == 0; g++) {
             sqlite3_stmt *d = kept(st, KEPT_POOLS_DELETE_ONE);
-            sqlite3_bind_text(d, 1, gone[g][0], -1, SQLITE_STATIC);
-            sqlite3_bind_text(d, 2, gone[g][1], -1, SQLITE_STATIC);
+            sqlite3_bind_text(d, 1, gone[g].center, -1, SQLITE_STATIC);
+            sqlite3_bind_text(d, 2, gone[g].model, -1, SQLITE_STATIC);
             r = run_kept(d);
         }
         free(gone);
