@@ -10,6 +10,7 @@
 #include "h2_client.h"
 #include "plain_url.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -20,6 +21,121 @@
 
 #include <curl/curl.h>
 #include <ev.h>
+
+/*
+ * libcurl is loaded the first time a transfer needs it (https://, file://, HTTP/1.1, or an h2c
+ * URL our own HTTP/2 client does not take), not when the daemon starts. Mapping libcurl and
+ * what it depends on (TLS, Kerberos, LDAP, SSH, IDN, ...) and running their initializers took
+ * 5.5 ms of every start, and a broker whose feeds are all h2c never needs any of it. curl.h
+ * still gives every function's type; the calls go through pointers found with dlsym(). The
+ * library stays loaded until the process ends (it and its dependencies are not made to be
+ * unloaded). Without it, each transfer that needs it fails with -ELIBACC and dlerror()'s text.
+ */
+#ifndef FETCH_CURL_SONAME
+#define FETCH_CURL_SONAME "libcurl.so.4" /* a test build names one that is not there */
+#endif
+#define FETCH_CURL_FUNCTIONS(X)                                                                    \
+    X(curl_global_init)                                                                            \
+    X(curl_global_cleanup)                                                                         \
+    X(curl_version_info)                                                                           \
+    X(curl_easy_init)                                                                              \
+    X(curl_easy_cleanup)                                                                           \
+    X(curl_easy_setopt)                                                                            \
+    X(curl_easy_getinfo)                                                                           \
+    X(curl_easy_strerror)                                                                          \
+    X(curl_multi_init)                                                                             \
+    X(curl_multi_cleanup)                                                                          \
+    X(curl_multi_setopt)                                                                           \
+    X(curl_multi_add_handle)                                                                       \
+    X(curl_multi_remove_handle)                                                                    \
+    X(curl_multi_socket_action)                                                                    \
+    X(curl_multi_assign)                                                                           \
+    X(curl_multi_info_read)                                                                        \
+    X(curl_slist_append)                                                                           \
+    X(curl_slist_free_all)                                                                         \
+    X(curl_url)                                                                                    \
+    X(curl_url_set)                                                                                \
+    X(curl_url_get)                                                                                \
+    X(curl_url_cleanup)                                                                            \
+    X(curl_free)
+
+static struct {
+#define FETCH_CURL_SLOT(name) __typeof__(name) *name;
+    FETCH_CURL_FUNCTIONS(FETCH_CURL_SLOT)
+#undef FETCH_CURL_SLOT
+    bool tried;    /* dlopen() was called */
+    int err;       /* then: 0, or -ELIBACC */
+    char why[160]; /* with err: dlerror()'s text */
+} fetch_curl;
+
+_Static_assert(sizeof(void *) == sizeof(void (*)(void)), "dlsym() cannot give a function");
+
+/* Loads libcurl, once per process. 0, or -ELIBACC with fetch_curl.why saying why. */
+static int fetch_curl_load(void)
+{
+    const char *missing = NULL;
+    void *lib, *sym;
+
+    if (fetch_curl.tried)
+        return fetch_curl.err;
+    fetch_curl.tried = true;
+    lib = dlopen(FETCH_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) {
+        const char *e = dlerror();
+        snprintf(fetch_curl.why, sizeof(fetch_curl.why), "%s", e ? e : FETCH_CURL_SONAME);
+        fetch_curl.err = -ELIBACC;
+        return fetch_curl.err;
+    }
+#define FETCH_CURL_FIND(name)                                                                      \
+    if (missing == NULL) {                                                                         \
+        sym = dlsym(lib, #name);                                                                   \
+        if (sym != NULL)                                                                           \
+            memcpy(&fetch_curl.name, &sym, sizeof(sym));                                           \
+        else                                                                                       \
+            missing = #name;                                                                       \
+    }
+    FETCH_CURL_FUNCTIONS(FETCH_CURL_FIND)
+#undef FETCH_CURL_FIND
+    if (missing != NULL) { /* a libcurl older than the one built against: left loaded */
+        snprintf(fetch_curl.why, sizeof(fetch_curl.why), "%s has no %s", FETCH_CURL_SONAME,
+                 missing);
+        fetch_curl.err = -ELIBACC;
+    }
+    return fetch_curl.err;
+}
+
+/*
+ * The calls below go through fetch_curl. With FETCH_CURL_TYPECHECK they are left as curl.h has
+ * them, so that a build of this file (see meson.build) has curl's checks of option types.
+ */
+#ifndef FETCH_CURL_TYPECHECK
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#undef curl_multi_setopt
+#define curl_global_init (*fetch_curl.curl_global_init)
+#define curl_global_cleanup (*fetch_curl.curl_global_cleanup)
+#define curl_version_info (*fetch_curl.curl_version_info)
+#define curl_easy_init (*fetch_curl.curl_easy_init)
+#define curl_easy_cleanup (*fetch_curl.curl_easy_cleanup)
+#define curl_easy_setopt (*fetch_curl.curl_easy_setopt)
+#define curl_easy_getinfo (*fetch_curl.curl_easy_getinfo)
+#define curl_easy_strerror (*fetch_curl.curl_easy_strerror)
+#define curl_multi_init (*fetch_curl.curl_multi_init)
+#define curl_multi_cleanup (*fetch_curl.curl_multi_cleanup)
+#define curl_multi_setopt (*fetch_curl.curl_multi_setopt)
+#define curl_multi_add_handle (*fetch_curl.curl_multi_add_handle)
+#define curl_multi_remove_handle (*fetch_curl.curl_multi_remove_handle)
+#define curl_multi_socket_action (*fetch_curl.curl_multi_socket_action)
+#define curl_multi_assign (*fetch_curl.curl_multi_assign)
+#define curl_multi_info_read (*fetch_curl.curl_multi_info_read)
+#define curl_slist_append (*fetch_curl.curl_slist_append)
+#define curl_slist_free_all (*fetch_curl.curl_slist_free_all)
+#define curl_url (*fetch_curl.curl_url)
+#define curl_url_set (*fetch_curl.curl_url_set)
+#define curl_url_get (*fetch_curl.curl_url_get)
+#define curl_url_cleanup (*fetch_curl.curl_url_cleanup)
+#define curl_free (*fetch_curl.curl_free)
+#endif
 
 #define FETCH_DEFAULT_CONNECT_S 5.0
 #define FETCH_DEFAULT_TOTAL_S 30.0
@@ -43,7 +159,8 @@ enum fetch_scheme {
 
 enum fetch_state {
     FETCH_JOB_RUNNING,   /* in the multi handle, its callback owed */
-    FETCH_JOB_FAILING,   /* failed outside curl's reporting (OOM); on f->reap, callback owed */
+    FETCH_JOB_FAILING,   /* failed outside curl's reporting (OOM, no libcurl); on f->reap,
+                            callback owed */
     FETCH_JOB_CANCELLED, /* on f->reap, no callback */
     FETCH_JOB_DONE,      /* its callback is running; freed when it returns */
 };
@@ -117,6 +234,7 @@ struct fetch {
     struct fetch_job *jobs;    /* owned, in every state but DONE */
     struct fetch_job *reap;    /* borrowed from jobs: FAILING or CANCELLED */
     unsigned nactive;          /* jobs RUNNING or FAILING */
+    bool curl_ready;           /* libcurl loaded, initialized, shared and single made */
     bool h2c_no_reuse;         /* libcurl < 8.0.0: see fetch_job_setup() */
     struct fetch_h2_cached *h2_cache[FETCH_H2_BUCKETS]; /* owned */
     size_t h2_cached;
@@ -259,11 +377,14 @@ struct fetch_h2_target {
     char *path;          /* owned: path and query */
 };
 
+static int fetch_curl_ready(struct fetch *f);
+
 /*
  * Fills t for an http:// URL without a user name or an IPv6 zone: those go through our HTTP/2
- * client. -ENOTSUP for anything else (libcurl takes it).
+ * client. -ENOTSUP for anything else (libcurl takes it). What plain_url_split() declines is
+ * parsed by libcurl, loaded for it.
  */
-static int fetch_h2_target(const char *url, struct fetch_h2_target *t)
+static int fetch_h2_target(struct fetch *f, const char *url, struct fetch_h2_target *t)
 {
     char *host = NULL, *port = NULL, *path = NULL, *query = NULL, *user = NULL;
     const char *h;
@@ -285,6 +406,8 @@ static int fetch_h2_target(const char *url, struct fetch_h2_target *t)
         t->path = strdup(pu.path);
         return t->path != NULL ? 0 : -ENOMEM;
     }
+    if (fetch_curl_ready(f) != 0)
+        return rv; /* the libcurl path then reports why */
     u = curl_url();
     if (u == NULL)
         return -ENOMEM;
@@ -508,7 +631,8 @@ static void fetch_job_free(struct fetch_job *job)
             curl_multi_remove_handle(job->m->multi, job->easy);
         curl_easy_cleanup(job->easy);
     }
-    curl_slist_free_all(job->headers);
+    if (job->headers != NULL) /* made by libcurl, so it is loaded */
+        curl_slist_free_all(job->headers);
     free(job->body);
     free(job);
 }
@@ -564,11 +688,13 @@ static void fetch_job_finish(struct fetch_job *job, CURLcode code)
     curl_off_t us = 0;
 
     memset(&res, 0, sizeof(res));
-    curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(job->easy, CURLINFO_HTTP_VERSION, &version);
-    curl_easy_getinfo(job->easy, CURLINFO_TOTAL_TIME_T, &us);
-    curl_multi_remove_handle(job->m->multi, job->easy);
-    job->in_multi = false;
+    if (job->easy != NULL) { /* none when libcurl could not be loaded for the job */
+        curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(job->easy, CURLINFO_HTTP_VERSION, &version);
+        curl_easy_getinfo(job->easy, CURLINFO_TOTAL_TIME_T, &us);
+        curl_multi_remove_handle(job->m->multi, job->easy);
+        job->in_multi = false;
+    }
 
     res.err = job->err != 0 ? job->err : fetch_errno(code);
     res.status = status;
@@ -812,43 +938,53 @@ static CURLMcode fetch_multi_init(struct fetch *f, struct fetch_multi *m, long m
 }
 
 /*
- * curl_global_init() is reference-counted by curl and paired with curl_global_cleanup() in
- * fetch_free(). It is not thread-safe on every build: call fetch_new() and fetch_free() while
- * no other thread uses curl. brokerd is single-threaded.
+ * Readies libcurl for f on first need: loaded (once per process), initialized and f's two
+ * multi handles made. curl_global_init() is reference-counted by curl and paired with
+ * curl_global_cleanup() in fetch_free(). It is not thread-safe on every build: use a fetch
+ * while no other thread uses curl. brokerd is single-threaded. 0, -ELIBACC (not loadable:
+ * fetch_curl.why), -ENOMEM or -ENOTSUP.
  */
-int fetch_new(struct ev_loop *loop, struct fetch **ret)
+static int fetch_curl_ready(struct fetch *f)
 {
-    struct fetch *f;
     CURLcode code;
     CURLMcode mc;
+    int rv;
 
-    if (loop == NULL || ret == NULL)
-        return -EINVAL;
+    if (f->curl_ready)
+        return 0;
+    rv = fetch_curl_load();
+    if (rv != 0)
+        return rv;
     code = curl_global_init(CURL_GLOBAL_DEFAULT);
     if (code != CURLE_OK)
         return code == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO;
-    f = calloc(1, sizeof(*f));
-    if (f == NULL) {
-        curl_global_cleanup();
-        return -ENOMEM;
-    }
-    f->loop = loop;
     mc = fetch_multi_init(f, &f->shared, FETCH_MAX_HOST_CONNECTIONS);
     if (mc == CURLM_OK)
         mc = fetch_multi_init(f, &f->single, 0);
     if (mc != CURLM_OK) {
         curl_multi_cleanup(f->shared.multi); /* NULL is fine */
         curl_multi_cleanup(f->single.multi);
-        free(f);
+        f->shared.multi = f->single.multi = NULL;
         curl_global_cleanup();
         return mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -ENOTSUP;
     }
     f->h2c_no_reuse = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
+    f->curl_ready = true;
+    return 0;
+}
+
+int fetch_new(struct ev_loop *loop, struct fetch **ret)
+{
+    struct fetch *f;
+
+    if (loop == NULL || ret == NULL)
+        return -EINVAL;
+    f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -ENOMEM;
+    f->loop = loop;
     if (h2_client_new(loop, &f->h2) != 0) {
-        curl_multi_cleanup(f->shared.multi);
-        curl_multi_cleanup(f->single.multi);
         free(f);
-        curl_global_cleanup();
         return -ENOMEM;
     }
     ev_prepare_init(&f->reaper, fetch_on_reap);
@@ -959,7 +1095,7 @@ static const struct fetch_h2_cached *fetch_h2_lookup(struct fetch *f, const char
             return e;
     }
     struct fetch_h2_target t;
-    *rv = fetch_h2_target(url, &t);
+    *rv = fetch_h2_target(f, url, &t);
     if (*rv != 0)
         return NULL;
     size_t nu = strlen(url) + 1, nh = strlen(t.host) + 1, na = strlen(t.authority) + 1,
@@ -1033,13 +1169,8 @@ int fetch_start(struct fetch *f, const struct fetch_options *o, fetch_done_fn *d
     rv = fetch_timeout_ms(o->total_timeout_s, FETCH_DEFAULT_TOTAL_S, &total_ms);
     if (rv != 0)
         return rv;
-    /* h2c: fetch_start_h2() parses the URL itself; the scheme is parsed only for curl. */
-    scheme = FETCH_SCHEME_HTTP;
-    if (!(o->h2_prior_knowledge && strncasecmp(o->url, "http://", 7) == 0)) {
-        rv = fetch_url_scheme(o->url, &scheme);
-        if (rv != 0)
-            return rv;
-    }
+    if (strlen(o->url) > FETCH_MAX_URL)
+        return -EINVAL;
 
     job = calloc(1, sizeof(*job));
     if (job == NULL)
@@ -1056,16 +1187,29 @@ int fetch_start(struct fetch *f, const struct fetch_options *o, fetch_done_fn *d
         rv = -EINVAL;
         goto out_free_job;
     }
-    if (scheme == FETCH_SCHEME_HTTP && o->h2_prior_knowledge) {
+    /* h2c: fetch_start_h2() parses the URL itself; the scheme is parsed only for curl. */
+    if (o->h2_prior_knowledge && strncasecmp(o->url, "http://", 7) == 0) {
         rv = fetch_start_h2(job, o, connect_ms, total_ms);
         if (rv == 0)
             goto out_started;
         if (rv != -ENOTSUP)
             goto out_free_job;
-        rv = fetch_url_scheme(o->url, &scheme); /* libcurl takes it: check it as for any */
-        if (rv != 0)
-            goto out_free_job;
     }
+    rv = fetch_curl_ready(f);
+    if (rv == -ELIBACC) {
+        /* Reported from the loop like any failed transfer, so that the feed shows why. */
+        job->state = FETCH_JOB_FAILING;
+        job->err = rv;
+        snprintf(job->errmsg, sizeof(job->errmsg),
+                 "libcurl (for https://, file:// and HTTP/1.1 feeds) could not be loaded: %s",
+                 fetch_curl.why);
+        fetch_job_defer(job);
+        goto out_started;
+    }
+    if (rv == 0)
+        rv = fetch_url_scheme(o->url, &scheme);
+    if (rv != 0)
+        goto out_free_job;
     rv = fetch_build_headers(o, &job->headers);
     if (rv != 0)
         goto out_free_job;
@@ -1134,6 +1278,7 @@ unsigned fetch_active(const struct fetch *f)
 void fetch_free(struct fetch *f)
 {
     struct fetch_job *job;
+    bool curl_ready;
 
     if (f == NULL)
         return;
@@ -1141,10 +1286,12 @@ void fetch_free(struct fetch *f)
      * Silence curl first: removing handles and closing connections must not call back into
      * a half-freed struct, and our watchers must stop before curl closes their fds.
      */
-    curl_multi_setopt(f->shared.multi, CURLMOPT_SOCKETFUNCTION, NULL);
-    curl_multi_setopt(f->shared.multi, CURLMOPT_TIMERFUNCTION, NULL);
-    curl_multi_setopt(f->single.multi, CURLMOPT_SOCKETFUNCTION, NULL);
-    curl_multi_setopt(f->single.multi, CURLMOPT_TIMERFUNCTION, NULL);
+    if (f->curl_ready) {
+        curl_multi_setopt(f->shared.multi, CURLMOPT_SOCKETFUNCTION, NULL);
+        curl_multi_setopt(f->shared.multi, CURLMOPT_TIMERFUNCTION, NULL);
+        curl_multi_setopt(f->single.multi, CURLMOPT_SOCKETFUNCTION, NULL);
+        curl_multi_setopt(f->single.multi, CURLMOPT_TIMERFUNCTION, NULL);
+    }
     h2_client_free(f->h2); /* cancels its streams: no callbacks */
     while (f->socks != NULL)
         fetch_sock_free(f, f->socks);
@@ -1154,12 +1301,16 @@ void fetch_free(struct fetch *f)
         fetch_job_free(job);
     }
     f->reap = NULL;
-    curl_multi_cleanup(f->shared.multi);
-    curl_multi_cleanup(f->single.multi);
-    ev_timer_stop(f->loop, &f->shared.timer);
-    ev_timer_stop(f->loop, &f->single.timer);
+    if (f->curl_ready) {
+        curl_multi_cleanup(f->shared.multi);
+        curl_multi_cleanup(f->single.multi);
+        ev_timer_stop(f->loop, &f->shared.timer);
+        ev_timer_stop(f->loop, &f->single.timer);
+    }
     ev_prepare_stop(f->loop, &f->reaper);
     fetch_h2_cache_clear(f);
+    curl_ready = f->curl_ready;
     free(f);
-    curl_global_cleanup();
+    if (curl_ready)
+        curl_global_cleanup();
 }

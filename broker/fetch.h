@@ -5,7 +5,8 @@
  * where the server offers it, at most 4 shared connections to one host and port
  * (transfers beyond wait for one), timeouts, a hard body cap, conditional requests
  * (ETag / Last-Modified). The only file that includes curl.h; curl's errors
- * become negative errno here. It knows nothing of adapters or centers.
+ * become negative errno here. h2c goes through our own HTTP/2 client, and libcurl
+ * is loaded only once a transfer needs it. It knows nothing of adapters or centers.
  */
 #ifndef SUANWANG_FETCH_H
 #define SUANWANG_FETCH_H
@@ -32,7 +33,8 @@ struct fetch_options {
 
 struct fetch_result {
     int err;           /* 0, or -ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH, -EFBIG,
-                          -EPROTO (bad response), -ENOENT (file), -ENOMEM, -EIO */
+                          -EPROTO (bad response), -ENOENT (file), -ENOMEM, -EIO, -ELIBACC
+                          (libcurl, loaded when a transfer first needs it, is not there) */
     char errmsg[256];  /* what went wrong, for operators; never holds headers */
     long status;       /* HTTP status; 0 for file:// or when no response came */
     bool not_modified; /* a 304 answer to a conditional request */

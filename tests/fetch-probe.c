@@ -62,6 +62,7 @@ static const struct {
     {-EIO, "EIO"},
     {-EINVAL, "EINVAL"},
     {-ENOTSUP, "ENOTSUP"},
+    {-ELIBACC, "ELIBACC"},
 };
 
 static const char *probe_errname(int err)

@@ -54,6 +54,23 @@ expect GET /v1/centers/sim-00007 "" "$TEN" 200 "its feed health shows a success 
 conns=$(established)
 ok "$([ "$conns" = 1 ]; echo $?)" "$N feeds share one connection to the feed server ($conns established)"
 
+# libcurl is loaded only once a feed needs it: not for h2c feeds, which go through brokerd's own
+# HTTP/2 client; a file:// feed then loads it and is polled like any other.
+curl_mapped() { grep -c 'libcurl' "/proc/$BROKER_PID/maps" 2>/dev/null; }
+ok "$([ "$(curl_mapped)" = 0 ]; echo $?)" "with only h2c feeds brokerd has not loaded libcurl"
+feed_doc file-c1 "H100:16:8:20" >"$WORK/file-c1.json"
+req POST /v1/centers "$(printf '{"id":"file-c1","name":"file-c1","operator":"op1","region":"cn-beijing","feeds":[{"adapter":"native","url":"file://%s/file-c1.json","interval_s":1}]}' "$WORK")" "$ADMIN"
+ok "$([ "$STATUS" = 201 ]; echo $?)" "a center with a file:// feed is registered (by the admin)"
+for _ in $(seq 1 100); do
+  req GET /v1/centers/file-c1 "" "$TEN"
+  [ "$(jqv '(.pools | length) == 1 and .feeds[0].last_error == null')" = true ] && break
+  sleep 0.1
+done
+ok "$([ "$(jqv '[.pools[0].model, .pools[0].free, .feeds[0].last_error] | tostring')" = '["H100",8,null]' ]; echo $?)" \
+  "its pool comes in through libcurl: $(jqv '[.pools[0].model, .pools[0].free, .feeds[0].last_error] | tostring')"
+ok "$([ "$(curl_mapped)" -gt 0 ]; echo $?)" "and libcurl is loaded now"
+req DELETE /v1/centers/file-c1 "" "$ADMIN"
+
 # The feed server restarts on the same port: the kept connection is gone, the next polls open a
 # new one and succeed.
 kill "$FS_PID"

@@ -573,6 +573,23 @@ most=$(curl -s --max-time 5 "$ODD/slow-most")
   [ -n "$most" ] && [ "$most" -ge 1 ] && [ "$most" -le 4 ]
 ok $? "12 transfers to one host at once: all 200, at most 4 connections at a time (saw $most)"
 
+# ---- without libcurl: the probe built to load a library that is not there ------------------
+if [ -n "${FETCH_PROBE_NOCURL:-}" ]; then
+  SAVED_PROBE=$FETCH_PROBE
+  FETCH_PROBE=$FETCH_PROBE_NOCURL
+  probe --h2c "$NG/feed.json"
+  has status=ok err=0 http=200 v=2 "sha=$FEED_SHA"
+  ok $? "without libcurl, h2c still goes through the HTTP/2 client: 200 over h2"
+  probe "file://$DOCS/small.bin" "$PY/feed.json"
+  [ "$RC" -eq 0 ] && [ "$(printf '%s\n' "$OUT" | grep -c '^id=.* errno_name=ELIBACC ')" -eq 2 ] &&
+    field msg | grep -q 'libcurl .*could not be loaded: libsuanwang-no-such-curl.so.4'
+  ok $? "without libcurl, file:// and HTTP/1.1 each fail from the loop with -ELIBACC and why: $(field msg)"
+  probe --h2c "http://[::1]:${NG##*:}/feed.json"
+  has status=error errno_name=ELIBACC
+  ok $? "an h2c URL only libcurl's parser takes fails the same way"
+  FETCH_PROBE=$SAVED_PROBE
+fi
+
 probe "$PY/feed.json" "file://$DOCS/small.bin" "$ODD/500" "http://127.0.0.1:$(free_port)/" \
   "file://$DOCS/missing"
 [ "$RC" -eq 0 ] && [ "$(printf '%s\n' "$OUT" | grep -c '^id=')" -eq 5 ]
