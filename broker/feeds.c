@@ -802,10 +802,27 @@ static int job_new(struct feeds *fs, const struct center_row *c, const struct fe
     job->polled = fs->ready; /* feeds added once ready do not count */
     if (!fs->ready)
         fs->unpolled++;
-    double first = fs->limits.first_delay_s;
-    schedule(job, first > 0 ? first * ((double)(fs->rng % 1000) / 1000.0) + 0.01 : 0.);
-    jitter(fs, 1); /* advance the generator so new jobs spread out */
-    return 0;
+    return 0; /* its first poll is scheduled by schedule_first() */
+}
+
+/*
+ * Schedules the first polls of the `fresh` jobs just made (at the head of fs->jobs, newest
+ * first), in the order they were made, which is the centers' (by id): spread evenly over
+ * first_delay_s, so that a restart does not poll every center in the same instant, or, with no
+ * spread, a microsecond apart (libev runs timers due at one instant in no set order). Their
+ * pools then reach the store in key order, where a b-tree takes rows at its end cheaply:
+ * writing the first pools of 1,000 centers at once cost 48 M instructions in random order and
+ * 38 M in this one.
+ */
+static void schedule_first(struct feeds *fs, size_t fresh)
+{
+    double spread = fs->limits.first_delay_s;
+    size_t rank = fresh;
+    for (struct feed_job *j = fs->jobs; j && rank > 0; j = j->next) {
+        rank--;
+        schedule(j,
+                 spread > 0 ? 0.01 + spread * (double)rank / (double)fresh : 1e-6 * (double)rank);
+    }
 }
 
 /* Brings the jobs of the given centers in line with their pull feeds. */
@@ -818,15 +835,19 @@ static int sync_centers(struct feeds *fs, const struct center_row *centers, size
         else
             j->seen = true; /* other centers are not being looked at */
     }
-    for (size_t i = 0; i < n; i++) {
+    size_t fresh = 0; /* jobs made here */
+    int r = 0;
+    for (size_t i = 0; i < n && r == 0; i++) {
         const struct center_row *c = &centers[i];
-        for (size_t k = 0; k < c->nfeeds; k++) {
+        for (size_t k = 0; k < c->nfeeds && r == 0; k++) {
             const struct feed_config *f = &c->feeds[k];
             if (strcmp(f->mode, "pull") != 0 || !f->url)
                 continue;
             char *key = job_key(c, f);
-            if (!key)
-                return -ENOMEM;
+            if (!key) {
+                r = -ENOMEM;
+                break;
+            }
             struct feed_job *found = NULL;
             for (struct feed_job *j = center_jobs(fs, c->id); j && !found; j = j->hnext) {
                 if (j->idx == f->idx && strcmp(j->key, key) == 0 && strcmp(j->center, c->id) == 0)
@@ -838,13 +859,17 @@ static int sync_centers(struct feeds *fs, const struct center_row *centers, size
                 found->sole = c->nfeeds == 1;
                 continue;
             }
-            int r = job_new(fs, c, f, key);
+            r = job_new(fs, c, f, key);
             if (r < 0)
-                return r;
+                break;
+            fresh++;
             fs->jobs->seen = true;
             fs->jobs->sole = c->nfeeds == 1;
         }
     }
+    schedule_first(fs, fresh); /* also those made before running out of memory */
+    if (r < 0)
+        return r;
     /* Jobs whose feed changed or went away stop; a changed feed got a new job above. */
     struct feed_job **pp = &fs->jobs;
     while (*pp) {

@@ -24,7 +24,8 @@ struct feeds_limits {
     double max_backoff_s; /* ceiling of the retry delay (default 600) */
     double jitter;        /* +/- share of the interval (default 0.1) */
     unsigned per_center;  /* transfers at once per center (default 2) */
-    double first_delay_s; /* most a new feed waits for its first poll (default 1; 0 = none) */
+    double first_delay_s; /* new feeds' first polls spread evenly over it, in center order
+                             (default 1; 0 = at once, in that order) */
 };
 
 int feeds_new(struct ev_loop *loop, struct store *st, struct inventory *inv,

@@ -118,4 +118,48 @@ ok "$([ $failed = 1 ]; echo $?)" "with the server gone the feed records it: $(jq
 expect GET /v1/centers/sim-00003 "" "$TEN" 200 "and keeps its last good pools" '(.pools | length) == 2'
 expect GET /healthz "" "" 200 "brokerd is still up" '.status == "ok"'
 stop_broker
+
+# First polls go in center order. With feed_first_poll_spread_s 0, a restarted brokerd starts
+# its feeds' first polls a microsecond apart by center id (libev alone runs timers due at one
+# instant in no set order), so that their pools reach the store in key order. nghttpd -v
+# shows the order the requests came in on the one h2c connection.
+NGHTTPD=$(command -v nghttpd || echo /usr/sbin/nghttpd)
+if [ -x "$NGHTTPD" ]; then
+  DB="$WORK/order.db"
+  mkdir -p "$WORK/ng"
+  ids=(k07 k02 k11 k04 k09 k01 k12 k05 k10 k03 k08 k06) # registered in this order
+  for id in "${ids[@]}"; do feed_doc "$id" "H100:8:4:10" >"$WORK/ng/$id.json"; done
+  NGP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  timeout 120 "$NGHTTPD" --no-tls -v -a 127.0.0.1 -d "$WORK/ng" "$NGP" >"$WORK/ng.log" 2>&1 &
+  NG_PID=$!
+  trap 'kill "$NG_PID" 2>/dev/null; cleanup' EXIT
+  printf '{"feed_first_poll_spread_s":0}' >"$WORK/order.json"
+  start_broker --config "$WORK/order.json"
+  OP=$(token operator op1)
+  TEN=$(token tenant acme)
+  for id in "${ids[@]}"; do
+    req POST /v1/centers "$(printf '{"id":"%s","name":"%s","operator":"op1","region":"cn-beijing","feeds":[{"adapter":"native","url":"http://127.0.0.1:%s/%s.json","h2c":true,"interval_s":3600}]}' "$id" "$id" "$NGP" "$id")" "$OP"
+  done
+  have_all() {
+    req GET /v1/centers "" "$TEN"
+    [ "$(jqv '[.centers[] | select((.pools | length) == 1)] | length')" = ${#ids[@]} ]
+  }
+  for _ in $(seq 1 100); do have_all && break; sleep 0.1; done
+  stop_broker
+  seen=$(wc -l <"$WORK/ng.log")
+  start_broker --config "$WORK/order.json"
+  # The restart's first polls: every pool observed after it.
+  for _ in $(seq 1 100); do
+    [ "$(tail -n +$((seen + 1)) "$WORK/ng.log" | grep -c ':path: /k')" -ge ${#ids[@]} ] && break
+    sleep 0.1
+  done
+  order=$(tail -n +$((seen + 1)) "$WORK/ng.log" | sed -n 's|.*:path: /\(k[0-9]*\)\.json.*|\1|p' |
+    head -${#ids[@]} | tr '\n' ' ')
+  want=$(printf '%s\n' "${ids[@]}" | sort | tr '\n' ' ')
+  STATUS="" BODY="polled in this order: $order"
+  ok "$([ "$order" = "$want" ]; echo $?)" "after a restart the first polls go by center id: $order"
+  have_all
+  ok $? "and every center has its pool"
+  stop_broker
+fi
 done_testing
