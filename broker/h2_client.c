@@ -624,7 +624,19 @@ static void h2c_on_read(struct ev_loop *loop, ev_io *w, int revents)
                           conn->port, nghttp2_strerror((int)used));
             return;
         }
-        h2c_conn_report_closed(conn);
+        /*
+         * Answers that ended made room: the queued requests go out first, and the answers are
+         * handed over (parsed and stored by their owners) after, while the server works on
+         * those. The other way round the server sat idle while brokerd took in a round of
+         * answers. h2c_conn_flush() reports the closed streams once it has written.
+         */
+        if (conn->closed != NULL && conn->queue != NULL) {
+            h2c_conn_pump(conn);
+            if (h2c_conn_flush(conn) < 0)
+                return; /* conn is gone */
+        } else {
+            h2c_conn_report_closed(conn);
+        }
         if ((size_t)n < sizeof(buf))
             break;
     }
