@@ -1,15 +1,14 @@
 /*
- * auth — randomness from getrandom(2) and SHA-256 from OpenSSL's EVP
- * interface. No token or secret ever leaves this module except to its caller.
+ * auth — randomness from getrandom(2) and SHA-256 (sha256.c). No token or
+ * secret ever leaves this module except to its caller.
  */
 #include "auth.h"
+#include "sha256.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
-
-#include <openssl/evp.h>
 
 static void to_hex(const unsigned char *in, size_t n, char *out)
 {
@@ -65,10 +64,8 @@ int auth_new_id(const char *prefix, int64_t now_ms, char *buf, size_t len)
 
 int auth_sha256_hex(const void *data, size_t len, char *out)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
-        return -EIO;
-    to_hex(md, mdlen, out);
+    uint8_t md[SHA256_LEN];
+    sha256(data, len, md);
+    to_hex(md, sizeof(md), out);
     return 0;
 }
