@@ -80,6 +80,8 @@ jq -r --arg fp "$FP" --arg scheme "$SCHEME" '.centers[] | $scheme + "://127.0.0.
 T_INGEST=()
 T_FEEDS=()
 H2MS=()
+H2WALL=()
+R_WALL=()
 R_COLD=()
 R_FEEDS=()
 reset_db() {
@@ -128,14 +130,18 @@ for run in $(seq "$RUNS"); do
   kill -TERM $BD; wait $BD || true
   BD=""
   settle
+  h0=$(now_ms)
   h2out=$(h2load -i "$W/urls.txt" -n "$N" -c 10 -m 10 2>&1)
+  h2wall=$(($(now_ms) - h0))
   h2ms=$(echo "$h2out" | sed -n 's/^finished in \([0-9.]*\)\(m*s\),.*/\1 \2/p' | awk '{ if ($2 == "ms") print $1; else print $1 * 1000 }')
   h2ok=$(echo "$h2out" | sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p')
   [ "$h2ok" = "$N" ] || { echo "h2load: only $h2ok of $N documents"; exit 1; }
   T_INGEST+=("$t_cold")
   T_FEEDS+=("$t_feeds")
   H2MS+=("$h2ms")
+  H2WALL+=("$h2wall")
   R_COLD+=("$(echo "scale=3; $t_cold / $h2ms" | bc)")
+  R_WALL+=("$(echo "scale=3; $t_cold / $h2wall" | bc)")
   R_FEEDS+=("$(echo "scale=3; $t_feeds / $h2ms" | bc)")
 done
 t_ingest=$(printf '%s\n' "${T_INGEST[@]}" | median)
@@ -143,6 +149,8 @@ t_feeds=$(printf '%s\n' "${T_FEEDS[@]}" | median)
 h2ms=$(printf '%s\n' "${H2MS[@]}" | median)
 r_cold=$(printf '%s\n' "${R_COLD[@]}" | median)
 r_feeds=$(printf '%s\n' "${R_FEEDS[@]}" | median)
+h2wall=$(printf '%s\n' "${H2WALL[@]}" | median)
+r_wall=$(printf '%s\n' "${R_WALL[@]}" | median)
 
 # Steady state: one more start, then polls per second (documents the feed server served in the
 # window) and brokerd's CPU share over STEADY seconds.
@@ -169,5 +177,7 @@ echo "brokerd: steady state ${STEADY}s with interval_s=$INTERVAL: $polls polls/s
 echo "h2load:  $N documents in ${h2ms} ms, median of $RUNS: ${H2MS[*]} (h2load -i urls -n $N -c 10 -m 10, each right after a cold start)"
 echo "ratio (brokerd cold ingest / h2load, reused connections): $(echo "scale=2; $t_ingest / $h2ms" | bc)"
 echo "ratio (brokerd ingestion alone / h2load, reused connections): $(echo "scale=2; $t_feeds / $h2ms" | bc)"
+echo "h2load from process start to exit (as brokerd's cold start, which includes its own): ${h2wall} ms, median of $RUNS: ${H2WALL[*]}"
 echo "ratio, paired (median of the $RUNS runs' own ratios): cold ingest $r_cold (${R_COLD[*]}), ingestion alone $r_feeds (${R_FEEDS[*]})"
+echo "ratio, paired, both from process start (brokerd cold / h2load process): $r_wall (${R_WALL[*]})"
 echo "command: TLS=$TLS SPREAD=$SPREAD RUNS=$RUNS tools/bench/ingest.sh $B $N $STEADY"
