@@ -25,7 +25,7 @@ struct feeds_limits {
     double jitter;        /* +/- share of the interval (default 0.1) */
     unsigned per_center;  /* transfers at once per center (default 2) */
     double first_delay_s; /* new feeds' first polls spread evenly over it, in center order
-                             (default 1; 0 = at once, in that order) */
+                             (default 1; 0 = at once: 10 us apart, in that order) */
 };
 
 int feeds_new(struct ev_loop *loop, struct store *st, struct inventory *inv,
