@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <ev.h>
@@ -63,10 +64,15 @@ static struct {
 #define FETCH_CURL_SLOT(name) __typeof__(name) *name;
     FETCH_CURL_FUNCTIONS(FETCH_CURL_SLOT)
 #undef FETCH_CURL_SLOT
-    bool tried;    /* dlopen() was called */
-    int err;       /* then: 0, or -ELIBACC */
-    char why[160]; /* with err: dlerror()'s text */
+    bool loaded;      /* every function found */
+    bool lacking;     /* the library lacks one: no use trying again */
+    double failed_at; /* CLOCK_MONOTONIC seconds of the last dlopen() that failed, or 0 */
+    char why[160];    /* after a failure: dlerror()'s text */
 } fetch_curl;
+
+/* After a dlopen() that failed, how long transfers fail at once before it is tried again: the
+   library may be installed meanwhile, or the failure passing (out of descriptors, memory). */
+#define FETCH_CURL_RETRY_S 30.0
 
 _Static_assert(sizeof(void *) == sizeof(void (*)(void)), "dlsym() cannot give a function");
 
@@ -74,17 +80,24 @@ _Static_assert(sizeof(void *) == sizeof(void (*)(void)), "dlsym() cannot give a 
 static int fetch_curl_load(void)
 {
     const char *missing = NULL;
+    struct timespec ts;
+    double now;
     void *lib, *sym;
 
-    if (fetch_curl.tried)
-        return fetch_curl.err;
-    fetch_curl.tried = true;
+    if (fetch_curl.loaded)
+        return 0;
+    if (fetch_curl.lacking)
+        return -ELIBACC;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    if (fetch_curl.failed_at > 0 && now - fetch_curl.failed_at < FETCH_CURL_RETRY_S)
+        return -ELIBACC;
     lib = dlopen(FETCH_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
     if (lib == NULL) {
         const char *e = dlerror();
         snprintf(fetch_curl.why, sizeof(fetch_curl.why), "%s", e ? e : FETCH_CURL_SONAME);
-        fetch_curl.err = -ELIBACC;
-        return fetch_curl.err;
+        fetch_curl.failed_at = now > 0 ? now : 1e-9;
+        return -ELIBACC;
     }
 #define FETCH_CURL_FIND(name)                                                                      \
     if (missing == NULL) {                                                                         \
@@ -99,9 +112,11 @@ static int fetch_curl_load(void)
     if (missing != NULL) { /* a libcurl older than the one built against: left loaded */
         snprintf(fetch_curl.why, sizeof(fetch_curl.why), "%s has no %s", FETCH_CURL_SONAME,
                  missing);
-        fetch_curl.err = -ELIBACC;
+        fetch_curl.lacking = true;
+        return -ELIBACC;
     }
-    return fetch_curl.err;
+    fetch_curl.loaded = true;
+    return 0;
 }
 
 /*
@@ -334,6 +349,19 @@ static int fetch_timeout_ms(double s, double def_s, long *ret_ms)
         whole++;
     *ret_ms = whole > 0 ? whole : 1;
     return 0;
+}
+
+/* Whether the text before the URL's first ':' names one of our schemes (in any case). */
+static bool fetch_scheme_named(const char *url)
+{
+    const char *colon = strchr(url, ':');
+    size_t n = colon != NULL ? (size_t)(colon - url) : 0;
+
+    for (size_t i = 0; i < sizeof(fetch_schemes) / sizeof(fetch_schemes[0]); i++) {
+        if (n == strlen(fetch_schemes[i].name) && strncasecmp(url, fetch_schemes[i].name, n) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* The URL's scheme, parsed the way curl will parse it. -EINVAL when not ours, -ENOMEM. */
@@ -941,7 +969,7 @@ static CURLMcode fetch_multi_init(struct fetch *f, struct fetch_multi *m, long m
  * Readies libcurl for f on first need: loaded (once per process), initialized and f's two
  * multi handles made. curl_global_init() is reference-counted by curl and paired with
  * curl_global_cleanup() in fetch_free(). It is not thread-safe on every build: use a fetch
- * while no other thread uses curl. brokerd is single-threaded. 0, -ELIBACC (not loadable:
+ * while no other thread uses curl. brokerd is single-threaded. 0, -EIO, -ELIBACC (not loadable:
  * fetch_curl.why), -ENOMEM or -ENOTSUP.
  */
 static int fetch_curl_ready(struct fetch *f)
@@ -1150,7 +1178,8 @@ static int fetch_start_h2(struct fetch_job *job, const struct fetch_options *o, 
 /*
  * A bad URL, scheme, header or timeout is refused here with -EINVAL and no callback; every
  * failure after the transfer has started (including a host that cannot be resolved) comes
- * through done, from the loop.
+ * through done, from the loop. So does -ELIBACC when libcurl is needed and cannot be loaded
+ * (a URL libcurl would refuse is then not told apart).
  */
 int fetch_start(struct fetch *f, const struct fetch_options *o, fetch_done_fn *done, void *userdata,
                 struct fetch_job **ret_job)
@@ -1194,6 +1223,11 @@ int fetch_start(struct fetch *f, const struct fetch_options *o, fetch_done_fn *d
             goto out_started;
         if (rv != -ENOTSUP)
             goto out_free_job;
+    }
+    /* A scheme that is none of ours is refused without loading libcurl for it. */
+    if (!fetch_scheme_named(o->url)) {
+        rv = -EINVAL;
+        goto out_free_job;
     }
     rv = fetch_curl_ready(f);
     if (rv == -ELIBACC) {

@@ -1,7 +1,8 @@
 /*
  * sha256 — SHA-256 as FIPS 180-4 gives it: the message padded to 512-bit blocks (a 1 bit,
  * zeros, the length in bits as 64 big-endian bits), each block mixed into eight 32-bit words
- * by 64 rounds. Every step is the same whatever the data (no branch or table lookup on it).
+ * by 64 rounds. Every step is the same whatever the data (no branch or table lookup on it),
+ * and the copies of it on the stack are wiped before returning.
  */
 #include "sha256.h"
 
@@ -78,6 +79,7 @@ static void block(uint32_t h[8], const uint8_t *p)
     h[5] += f;
     h[6] += g;
     h[7] += k;
+    explicit_bzero(w, sizeof(w)); /* derived from the message, which may be a token */
 }
 
 void sha256(const void *data, size_t n, uint8_t out[SHA256_LEN])
@@ -103,4 +105,5 @@ void sha256(const void *data, size_t n, uint8_t out[SHA256_LEN])
         block(h, last + 64);
     for (int i = 0; i < 8; i++)
         store_be32(out + 4 * i, h[i]);
+    explicit_bzero(last, sizeof(last));
 }

@@ -120,9 +120,9 @@ expect GET /healthz "" "" 200 "brokerd is still up" '.status == "ok"'
 stop_broker
 
 # First polls go in center order. With feed_first_poll_spread_s 0, a restarted brokerd starts
-# its feeds' first polls a microsecond apart by center id (libev alone runs timers due at one
-# instant in no set order), so that their pools reach the store in key order. nghttpd -v
-# shows the order the requests came in on the one h2c connection.
+# its feeds' first polls 10 us apart by center id (libev alone runs timers due at one instant
+# in no set order), so that their pools reach the store in key order. nghttpd -v shows the
+# order the requests came in on the one h2c connection.
 NGHTTPD=$(command -v nghttpd || echo /usr/sbin/nghttpd)
 if [ -x "$NGHTTPD" ]; then
   DB="$WORK/order.db"

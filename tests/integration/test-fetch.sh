@@ -587,6 +587,9 @@ if [ -n "${FETCH_PROBE_NOCURL:-}" ]; then
   probe --h2c "http://[::1]:${NG##*:}/feed.json"
   has status=error errno_name=ELIBACC
   ok $? "an h2c URL only libcurl's parser takes fails the same way"
+  probe "ftp://127.0.0.1/feed.json"
+  has status=error errno_name=EINVAL && field msg | grep -q 'fetch_start refused'
+  ok $? "a scheme none of ours is still refused by fetch_start with -EINVAL, without libcurl"
   FETCH_PROBE=$SAVED_PROBE
 fi
 

@@ -104,10 +104,10 @@ cold_start() {
   SUANWANG_ADMIN_TOKEN=$ADMIN "$B/brokerd" --db "$W/b.db" --listen 127.0.0.1:0 \
     --config "$W/cfg.json" --port-file "$W/bd.port" 2>"$W/bd.log" &
   BD=$!
-  # The wait does not poll: tail follows the log through inotify, so it takes no CPU from
-  # brokerd and the feed server while they work (on two cores, a loop running grep every
-  # 10 ms lengthened what it measured by a third). tail ends with brokerd (--pid).
-  if ! timeout 120 grep -q -m1 "$READY" < <(exec tail -n +1 -f --pid=$BD "$W/bd.log"); then
+  # The wait does not poll: tail follows the log (through inotify on a local file system), so
+  # it takes no CPU from brokerd and the feed server while they work, as a loop running grep
+  # every 10 ms did on these two cores. tail ends with brokerd (--pid).
+  if ! timeout --foreground 120 grep -q -m1 "$READY" < <(exec tail -n +1 -f --pid=$BD "$W/bd.log"); then
     kill -0 $BD 2>/dev/null && { echo "timed out waiting for: $READY"; exit 1; }
     echo "brokerd exited:"
     cat "$W/bd.log"
