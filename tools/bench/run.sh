@@ -187,9 +187,13 @@ if ok ingest; then
   # The median of each run's own ratio (h2load right after each cold start), when reported.
   rpc=$(out ingest | sed -n 's/^ratio, paired .*: cold ingest \([0-9.]*\) .*/\1/p')
   rpf=$(out ingest | sed -n 's/^ratio, paired .*, ingestion alone \([0-9.]*\) .*/\1/p')
+  thw=$(out ingest | sed -n 's/^h2load from process start to exit[^:]*: \([0-9]*\) ms.*/\1/p')
+  rpw=$(out ingest | sed -n 's/^ratio, paired, both from process start[^:]*: \([0-9.]*\) .*/\1/p')
   read -r ic ims <<<"${ti:-? ?}"
   row "feed ingestion: cold start (process start, database open, inventory load, first polls) until all $ic centers have pools" \
     "$ims ms" "h2load fetching the same documents, 10 reused connections: ${th:-?} ms" "$(x "$ims" "$th")${rpc:+ (paired runs: $rpc)}"
+  [ -n "$thw" ] && row "the same cold start, both from process start" "$ims ms" \
+    "h2load from its exec to its exit: $thw ms" "$(x "$ims" "$thw")${rpw:+ (paired runs: $rpw)}"
   [ -n "$tf" ] && row "feed ingestion alone: first poll started until every pool is stored" "$tf ms" \
     "h2load, the same: ${th:-?} ms" "$(x "$tf" "$th")${rpf:+ (paired runs: $rpf)}"
   row "feed ingestion, steady state" "${polls:-?} polls/s at ${cpu:-?} % of a core" "" ""
@@ -303,6 +307,8 @@ BUILDTYPE=$(meson introspect --buildoptions "$BUILD" 2>/dev/null |
   echo "- **ingest** (\`ingest.sh\`): cold start until every center from \`tools/feedserver\` has its pools,"
   echo "  vs h2load fetching the same documents from the same server right after each cold start; \"paired"
   echo "  runs\" is the median of those pairs' own ratios, which share the machine's load of the moment."
+  echo "  h2load's own figure starts at its first request; brokerd's cold start at its exec, so it is also"
+  echo "  set against h2load timed from its exec to its exit. Each timed run starts after \`sync\`."
   echo "- **memory** (\`memory.sh\`): brokerd's RSS and start-up with the centers written into its database,"
   echo "  vs the same brokerd on an empty (migrated) database: the same start-up path, so the ratio is what"
   echo "  the inventory costs."
