@@ -1312,7 +1312,10 @@ int store_feed_set_in_pools(struct store *st, const char *center, int idx, bool 
 
 /* ---- pools ---- */
 
-/* Binds pool p as the row whose parameters start after parameter `base`. */
+/*
+ * Binds pool p as the row whose parameters start after parameter `base`. What p does not state
+ * is left unbound, NULL: the kept statements' bindings are cleared after each use (kept_done).
+ */
 static void bind_pool(sqlite3_stmt *s, int base, const char *center, const struct pool_row *p)
 {
     sqlite3_bind_text(s, base + 1, center, -1, SQLITE_STATIC);
@@ -1324,12 +1327,14 @@ static void bind_pool(sqlite3_stmt *s, int base, const char *center, const struc
     if (p->spot_price >= 0)
         sqlite3_bind_double(s, base + 7, p->spot_price);
     sqlite3_bind_text(s, base + 8, p->currency, -1, SQLITE_STATIC);
-    bind_text(s, base + 9, p->vendor);
+    if (p->vendor[0])
+        sqlite3_bind_text(s, base + 9, p->vendor, -1, SQLITE_STATIC);
     if (p->memory_gib >= 0)
         sqlite3_bind_double(s, base + 10, p->memory_gib);
     if (p->domestic >= 0)
         sqlite3_bind_int(s, base + 11, p->domestic);
-    bind_text(s, base + 12, p->tflops_json);
+    if (p->tflops_json && p->tflops_json[0])
+        sqlite3_bind_text(s, base + 12, p->tflops_json, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, base + 13, p->observed_at);
 }
 
@@ -1351,12 +1356,14 @@ static void bind_feed_pool(sqlite3_stmt *s, int base, const char *center, int id
     }
     if (p->spot_price >= 0)
         sqlite3_bind_double(s, base + 10, p->spot_price);
-    bind_text(s, base + 12, p->vendor);
+    if (p->vendor[0])
+        sqlite3_bind_text(s, base + 12, p->vendor, -1, SQLITE_STATIC);
     if (p->memory_gib >= 0)
         sqlite3_bind_double(s, base + 13, p->memory_gib);
     if (p->domestic >= 0)
         sqlite3_bind_int(s, base + 14, p->domestic);
-    bind_text(s, base + 15, p->tflops_json);
+    if (p->tflops_json && p->tflops_json[0])
+        sqlite3_bind_text(s, base + 15, p->tflops_json, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, base + 16, p->observed_at);
 }
 
@@ -1497,9 +1504,15 @@ static int pools_put(struct store *st, const char *const *centers, size_t n, con
     struct pool_row **by = malloc((nrows ? nrows : 1) * sizeof(*by));
     if (!by)
         return -ENOMEM;
-    for (size_t i = 0; i < nrows; i++)
+    int (*cmp)(const void *, const void *) = center ? row_model_cmp : row_key_cmp;
+    bool sorted = true;
+    for (size_t i = 0; i < nrows; i++) {
         by[i] = (struct pool_row *)&rows[i];
-    qsort(by, nrows, sizeof(*by), center ? row_model_cmp : row_key_cmp);
+        if (i > 0 && sorted && cmp(&by[i - 1], &by[i]) > 0)
+            sorted = false;
+    }
+    if (!sorted) /* a batch's rows come sorted: the sort cost as much as their binding */
+        qsort(by, nrows, sizeof(*by), cmp);
     int r = pools_prune(st, centers, n, center, by, nrows);
     free(by);
     if (r < 0)
