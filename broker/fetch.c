@@ -1304,6 +1304,16 @@ void fetch_cancel(struct fetch_job *job)
     }
 }
 
+void fetch_warm(struct fetch *f, const char *url, bool h2_prior_knowledge)
+{
+    if (f == NULL || url == NULL || f->curl_ready)
+        return;
+    if (h2_prior_knowledge && strncasecmp(url, "http://", 7) == 0)
+        return; /* our HTTP/2 client's, but for the rare URL only libcurl's parser takes */
+    if (fetch_scheme_named(url))
+        (void)fetch_curl_ready(f);
+}
+
 unsigned fetch_active(const struct fetch *f)
 {
     return f != NULL ? f->nactive : 0;

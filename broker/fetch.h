@@ -61,6 +61,15 @@ int fetch_new(struct ev_loop *loop, struct fetch **ret);
 int fetch_start(struct fetch *f, const struct fetch_options *o, fetch_done_fn *done, void *userdata,
                 struct fetch_job **ret_job);
 
+/*
+ * Readies libcurl now (loads and initializes it) when transfers of url will need it: not an
+ * http:// URL with h2_prior_knowledge, which our own HTTP/2 client takes. The feed scheduler
+ * calls it as it makes a feed's job, so that loading libcurl (about 5 ms) happens then, at
+ * start-up for the feeds already registered, not in the middle of a round of polls. A failure
+ * is left for each transfer that needs libcurl to report.
+ */
+void fetch_warm(struct fetch *f, const char *url, bool h2_prior_knowledge);
+
 /* Stops a transfer; its callback will not be called. Safe from inside any callback. */
 void fetch_cancel(struct fetch_job *job);
 
