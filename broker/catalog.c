@@ -11,13 +11,16 @@
 #include <string.h>
 #include <strings.h>
 
+/* ASCII by definition, whatever the locale (and without a call per byte into its tables). */
 static void normalise(const char *in, size_t inlen, char *out, size_t outlen)
 {
     size_t o = 0;
     for (size_t i = 0; i < inlen && in[i] && o + 1 < outlen; i++) {
         unsigned char c = (unsigned char)in[i];
-        if (isalnum(c))
-            out[o++] = (char)tolower(c);
+        if (c >= 'A' && c <= 'Z')
+            out[o++] = (char)(c - 'A' + 'a');
+        else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+            out[o++] = (char)c;
     }
     out[o] = '\0';
 }
