@@ -351,17 +351,31 @@ static int fetch_timeout_ms(double s, double def_s, long *ret_ms)
     return 0;
 }
 
-/* Whether the text before the URL's first ':' names one of our schemes (in any case). */
+/* Whether the n bytes at name are one of our schemes (in any case); *ret which, if ret. */
+static bool fetch_scheme_find(const char *name, size_t n, enum fetch_scheme *ret)
+{
+    for (size_t i = 0; i < sizeof(fetch_schemes) / sizeof(fetch_schemes[0]); i++) {
+        if (n == strlen(fetch_schemes[i].name) &&
+            strncasecmp(name, fetch_schemes[i].name, n) == 0) {
+            if (ret != NULL)
+                *ret = fetch_schemes[i].scheme;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether the text before the URL's first ':' names one of our schemes. */
 static bool fetch_scheme_named(const char *url)
 {
     const char *colon = strchr(url, ':');
-    size_t n = colon != NULL ? (size_t)(colon - url) : 0;
+    return colon != NULL && fetch_scheme_find(url, (size_t)(colon - url), NULL);
+}
 
-    for (size_t i = 0; i < sizeof(fetch_schemes) / sizeof(fetch_schemes[0]); i++) {
-        if (n == strlen(fetch_schemes[i].name) && strncasecmp(url, fetch_schemes[i].name, n) == 0)
-            return true;
-    }
-    return false;
+/* Whether a transfer of url goes to our own HTTP/2 client first (h2c), not to libcurl. */
+static bool fetch_is_h2c(const char *url, bool h2_prior_knowledge)
+{
+    return h2_prior_knowledge && strncasecmp(url, "http://", 7) == 0;
 }
 
 /* The URL's scheme, parsed the way curl will parse it. -EINVAL when not ours, -ENOMEM. */
@@ -370,7 +384,6 @@ static int fetch_url_scheme(const char *url, enum fetch_scheme *ret)
     CURLU *u;
     CURLUcode uc;
     char *scheme = NULL;
-    size_t i;
     int rv = -EINVAL;
 
     if (strlen(url) > FETCH_MAX_URL)
@@ -383,15 +396,8 @@ static int fetch_url_scheme(const char *url, enum fetch_scheme *ret)
         uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
     if (uc == CURLUE_OUT_OF_MEMORY)
         rv = -ENOMEM;
-    if (uc == CURLUE_OK) {
-        for (i = 0; i < sizeof(fetch_schemes) / sizeof(fetch_schemes[0]); i++) {
-            if (strcmp(scheme, fetch_schemes[i].name) == 0) {
-                *ret = fetch_schemes[i].scheme;
-                rv = 0;
-                break;
-            }
-        }
-    }
+    if (uc == CURLUE_OK && fetch_scheme_find(scheme, strlen(scheme), ret))
+        rv = 0;
     curl_free(scheme);
     curl_url_cleanup(u);
     return rv;
@@ -1217,7 +1223,7 @@ int fetch_start(struct fetch *f, const struct fetch_options *o, fetch_done_fn *d
         goto out_free_job;
     }
     /* h2c: fetch_start_h2() parses the URL itself; the scheme is parsed only for curl. */
-    if (o->h2_prior_knowledge && strncasecmp(o->url, "http://", 7) == 0) {
+    if (fetch_is_h2c(o->url, o->h2_prior_knowledge)) {
         rv = fetch_start_h2(job, o, connect_ms, total_ms);
         if (rv == 0)
             goto out_started;
@@ -1308,7 +1314,7 @@ void fetch_warm(struct fetch *f, const char *url, bool h2_prior_knowledge)
 {
     if (f == NULL || url == NULL || f->curl_ready)
         return;
-    if (h2_prior_knowledge && strncasecmp(url, "http://", 7) == 0)
+    if (fetch_is_h2c(url, h2_prior_knowledge))
         return; /* our HTTP/2 client's, but for the rare URL only libcurl's parser takes */
     if (fetch_scheme_named(url))
         (void)fetch_curl_ready(f);

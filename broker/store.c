@@ -1316,8 +1316,18 @@ int store_feed_set_in_pools(struct store *st, const char *center, int idx, bool 
 /* ---- pools ---- */
 
 /*
+ * Binds text v, if any, at i of a kept statement; else leaves it unbound, NULL, as the kept
+ * statements' bindings are cleared after each use (kept_done).
+ */
+static void bind_stated(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v && *v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/*
  * Binds pool p as the row whose parameters start after parameter `base`. What p does not state
- * is left unbound, NULL: the kept statements' bindings are cleared after each use (kept_done).
+ * is left unbound, NULL (see bind_stated()).
  */
 static void bind_pool(sqlite3_stmt *s, int base, const char *center, const struct pool_row *p)
 {
@@ -1330,14 +1340,12 @@ static void bind_pool(sqlite3_stmt *s, int base, const char *center, const struc
     if (p->spot_price >= 0)
         sqlite3_bind_double(s, base + 7, p->spot_price);
     sqlite3_bind_text(s, base + 8, p->currency, -1, SQLITE_STATIC);
-    if (p->vendor[0])
-        sqlite3_bind_text(s, base + 9, p->vendor, -1, SQLITE_STATIC);
+    bind_stated(s, base + 9, p->vendor);
     if (p->memory_gib >= 0)
         sqlite3_bind_double(s, base + 10, p->memory_gib);
     if (p->domestic >= 0)
         sqlite3_bind_int(s, base + 11, p->domestic);
-    if (p->tflops_json && p->tflops_json[0])
-        sqlite3_bind_text(s, base + 12, p->tflops_json, -1, SQLITE_STATIC);
+    bind_stated(s, base + 12, p->tflops_json);
     sqlite3_bind_int64(s, base + 13, p->observed_at);
 }
 
@@ -1359,14 +1367,12 @@ static void bind_feed_pool(sqlite3_stmt *s, int base, const char *center, int id
     }
     if (p->spot_price >= 0)
         sqlite3_bind_double(s, base + 10, p->spot_price);
-    if (p->vendor[0])
-        sqlite3_bind_text(s, base + 12, p->vendor, -1, SQLITE_STATIC);
+    bind_stated(s, base + 12, p->vendor);
     if (p->memory_gib >= 0)
         sqlite3_bind_double(s, base + 13, p->memory_gib);
     if (p->domestic >= 0)
         sqlite3_bind_int(s, base + 14, p->domestic);
-    if (p->tflops_json && p->tflops_json[0])
-        sqlite3_bind_text(s, base + 15, p->tflops_json, -1, SQLITE_STATIC);
+    bind_stated(s, base + 15, p->tflops_json);
     sqlite3_bind_int64(s, base + 16, p->observed_at);
 }
 

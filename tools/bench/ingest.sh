@@ -59,7 +59,11 @@ while read -r body; do
     -d "$body" "http://127.0.0.1:$P/v1/centers"
 done <"$W/bodies.jsonl"
 kill -TERM $BD; wait $BD || true
-sqlite3 "$W/b.db" "DELETE FROM feed_pools; DELETE FROM pools; UPDATE feeds SET last_success = NULL;"
+# reset_db: every center without pools and never polled, as before a first start.
+reset_db() {
+  sqlite3 "$W/b.db" "DELETE FROM feed_pools; DELETE FROM pools; UPDATE feeds SET last_success = NULL;"
+}
+reset_db
 
 # Cold start: time from process start until every center has its pools, read from the line
 # brokerd logs (with its time stamp) once the first poll of every pull feed has ended, so that
@@ -84,9 +88,6 @@ H2WALL=()
 R_WALL=()
 R_COLD=()
 R_FEEDS=()
-reset_db() {
-  sqlite3 "$W/b.db" "DELETE FROM feed_pools; DELETE FROM pools; UPDATE feeds SET last_success = NULL;"
-}
 # settle: before each timed run, the previous step's writes (the database reset, brokerd's
 # checkpoint at exit) go to the disk, so that neither side is timed while the kernel writes
 # them back.
@@ -174,7 +175,7 @@ echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | 
 echo "brokerd: cold start to all $N centers with pools: ${t_ingest} ms, median of $RUNS: ${T_INGEST[*]} (feed_first_poll_spread_s=$SPREAD; includes start-up)"
 echo "brokerd: of which ingestion (first poll started to every pool stored): ${t_feeds} ms, median of $RUNS: ${T_FEEDS[*]}"
 echo "brokerd: steady state ${STEADY}s with interval_s=$INTERVAL: $polls polls/s, CPU ${cpu}% of one core"
-echo "h2load:  $N documents in ${h2ms} ms, median of $RUNS: ${H2MS[*]} (h2load -i urls -n $N -c 10 -m 10, each right after a cold start)"
+echo "h2load:  $N documents in ${h2ms} ms, median of $RUNS: ${H2MS[*]} (h2load -i urls -n $N -c 10 -m 10, each after a cold start)"
 echo "ratio (brokerd cold ingest / h2load, reused connections): $(echo "scale=2; $t_ingest / $h2ms" | bc)"
 echo "ratio (brokerd ingestion alone / h2load, reused connections): $(echo "scale=2; $t_feeds / $h2ms" | bc)"
 echo "h2load from process start to exit (as brokerd's cold start, which includes its own): ${h2wall} ms, median of $RUNS: ${H2WALL[*]}"

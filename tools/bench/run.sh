@@ -184,7 +184,7 @@ if ok ingest; then
   tf=$(out ingest | sed -n 's/^brokerd: of which ingestion (first poll started to every pool stored): \([0-9]*\) ms.*/\1/p')
   cpu=$(out ingest | sed -n 's/.*CPU \([0-9.]*\)% of one core.*/\1/p')
   polls=$(out ingest | sed -n 's/.*steady state .*: \([0-9.]*\) polls\/s.*/\1/p')
-  # The median of each run's own ratio (h2load right after each cold start), when reported.
+  # The median of each run's own ratio (h2load after each cold start), when reported.
   rpc=$(out ingest | sed -n 's/^ratio, paired .*: cold ingest \([0-9.]*\) .*/\1/p')
   rpf=$(out ingest | sed -n 's/^ratio, paired .*, ingestion alone \([0-9.]*\) .*/\1/p')
   thw=$(out ingest | sed -n 's/^h2load from process start to exit[^:]*: \([0-9]*\) ms.*/\1/p')
@@ -305,7 +305,7 @@ BUILDTYPE=$(meson introspect --buildoptions "$BUILD" 2>/dev/null |
   echo "- **placements** (\`placements.sh\`): h2load against brokerd \`POST /v1/placements\` (dry runs, then"
   echo "  durable holds) and against nghttpd serving a quote-sized static JSON file, same client settings."
   echo "- **ingest** (\`ingest.sh\`): cold start until every center from \`tools/feedserver\` has its pools,"
-  echo "  vs h2load fetching the same documents from the same server right after each cold start; \"paired"
+  echo "  vs h2load fetching the same documents from the same server after each cold start; \"paired"
   echo "  runs\" is the median of those pairs' own ratios, which share the machine's load of the moment."
   echo "  h2load's own figure starts at its first request; brokerd's cold start at its exec, so it is also"
   echo "  set against h2load timed from its exec to its exit. Each timed run starts after \`sync\`."
