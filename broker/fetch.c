@@ -7,10 +7,10 @@
  * errno here. It does not retry, schedule, parse or log: the caller decides all of that.
  */
 #include "fetch.h"
+#include "dynlib.h"
 #include "h2_client.h"
 #include "plain_url.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -74,15 +74,17 @@ static struct {
    library may be installed meanwhile, or the failure passing (out of descriptors, memory). */
 #define FETCH_CURL_RETRY_S 30.0
 
-_Static_assert(sizeof(void *) == sizeof(void (*)(void)), "dlsym() cannot give a function");
-
 /* Loads libcurl, once per process. 0, or -ELIBACC with fetch_curl.why saying why. */
 static int fetch_curl_load(void)
 {
-    const char *missing = NULL;
+    static const struct dynlib_sym syms[] = {
+#define FETCH_CURL_SYM(name) {#name, &fetch_curl.name},
+        FETCH_CURL_FUNCTIONS(FETCH_CURL_SYM)
+#undef FETCH_CURL_SYM
+    };
     struct timespec ts;
     double now;
-    void *lib, *sym;
+    int rv;
 
     if (fetch_curl.loaded)
         return 0;
@@ -92,29 +94,14 @@ static int fetch_curl_load(void)
     now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     if (fetch_curl.failed_at > 0 && now - fetch_curl.failed_at < FETCH_CURL_RETRY_S)
         return -ELIBACC;
-    lib = dlopen(FETCH_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (lib == NULL) {
-        const char *e = dlerror();
-        snprintf(fetch_curl.why, sizeof(fetch_curl.why), "%s", e ? e : FETCH_CURL_SONAME);
-        fetch_curl.failed_at = now > 0 ? now : 1e-9;
-        return -ELIBACC;
-    }
-#define FETCH_CURL_FIND(name)                                                                      \
-    if (missing == NULL) {                                                                         \
-        sym = dlsym(lib, #name);                                                                   \
-        if (sym != NULL)                                                                           \
-            memcpy(&fetch_curl.name, &sym, sizeof(sym));                                           \
-        else                                                                                       \
-            missing = #name;                                                                       \
-    }
-    FETCH_CURL_FUNCTIONS(FETCH_CURL_FIND)
-#undef FETCH_CURL_FIND
-    if (missing != NULL) { /* a libcurl older than the one built against: left loaded */
-        snprintf(fetch_curl.why, sizeof(fetch_curl.why), "%s has no %s", FETCH_CURL_SONAME,
-                 missing);
+    rv = dynlib_open(FETCH_CURL_SONAME, syms, sizeof(syms) / sizeof(syms[0]), fetch_curl.why,
+                     sizeof(fetch_curl.why));
+    if (rv == -ELIBBAD) /* a libcurl older than the one built against */
         fetch_curl.lacking = true;
+    else if (rv < 0)
+        fetch_curl.failed_at = now > 0 ? now : 1e-9;
+    if (rv < 0)
         return -ELIBACC;
-    }
     fetch_curl.loaded = true;
     return 0;
 }

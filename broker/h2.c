@@ -11,6 +11,7 @@
 #define _GNU_SOURCE /* accept4() */
 
 #include "h2.h"
+#include "dynlib.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,6 +33,107 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+
+/*
+ * OpenSSL is loaded when a server is given a certificate (h2_server_new_tls), not when the
+ * process starts: mapping libssl and libcrypto and running their initializers took 1.5-2 ms of
+ * every start and 3 MiB, which a cleartext listener never needs. The headers still give every
+ * function's type; the calls go through pointers found when it is loaded, and every call is on
+ * a path that only a TLS server or connection reaches. It stays loaded until the process ends.
+ */
+#ifndef H2_SSL_SONAME
+#if OPENSSL_VERSION_MAJOR < 3
+#error "OpenSSL 3 or later is needed"
+#endif
+#define H2_SSL_SONAME_OF(v) "libssl.so." #v
+#define H2_SSL_SONAME_OF_MAJOR(v) H2_SSL_SONAME_OF(v)
+#define H2_SSL_SONAME H2_SSL_SONAME_OF_MAJOR(OPENSSL_VERSION_MAJOR)
+#endif
+#define H2_SSL_FUNCTIONS(X)                                                                        \
+    X(BIO_ctrl)                                                                                    \
+    X(BIO_ctrl_pending)                                                                            \
+    X(BIO_free)                                                                                    \
+    X(BIO_new)                                                                                     \
+    X(BIO_read)                                                                                    \
+    X(BIO_s_mem)                                                                                   \
+    X(BIO_write)                                                                                   \
+    X(ERR_clear_error)                                                                             \
+    X(ERR_peek_last_error)                                                                         \
+    X(ERR_reason_error_string)                                                                     \
+    X(SSL_CTX_check_private_key)                                                                   \
+    X(SSL_CTX_ctrl)                                                                                \
+    X(SSL_CTX_free)                                                                                \
+    X(SSL_CTX_new)                                                                                 \
+    X(SSL_CTX_set_alpn_select_cb)                                                                  \
+    X(SSL_CTX_set_cipher_list)                                                                     \
+    X(SSL_CTX_set_options)                                                                         \
+    X(SSL_CTX_use_PrivateKey_file)                                                                 \
+    X(SSL_CTX_use_certificate_chain_file)                                                          \
+    X(SSL_free)                                                                                    \
+    X(SSL_get_error)                                                                               \
+    X(SSL_is_init_finished)                                                                        \
+    X(SSL_new)                                                                                     \
+    X(SSL_read)                                                                                    \
+    X(SSL_set_accept_state)                                                                        \
+    X(SSL_set_bio)                                                                                 \
+    X(SSL_shutdown)                                                                                \
+    X(SSL_write)                                                                                   \
+    X(TLS_server_method)
+
+static struct {
+#define H2_SSL_SLOT(name) __typeof__(name) *name;
+    H2_SSL_FUNCTIONS(H2_SSL_SLOT)
+#undef H2_SSL_SLOT
+    bool loaded;
+} h2_ssl;
+
+/* Loads OpenSSL, once per process. 0, or a negative errno with why filled. */
+static int h2_ssl_load(char *why, size_t whylen)
+{
+    static const struct dynlib_sym syms[] = {
+#define H2_SSL_SYM(name) {#name, &h2_ssl.name},
+        H2_SSL_FUNCTIONS(H2_SSL_SYM)
+#undef H2_SSL_SYM
+    };
+    int rv;
+
+    if (h2_ssl.loaded)
+        return 0;
+    rv = dynlib_open(H2_SSL_SONAME, syms, sizeof(syms) / sizeof(syms[0]), why, whylen);
+    if (rv == 0)
+        h2_ssl.loaded = true;
+    return rv;
+}
+
+#define BIO_ctrl (*h2_ssl.BIO_ctrl)
+#define BIO_ctrl_pending (*h2_ssl.BIO_ctrl_pending)
+#define BIO_free (*h2_ssl.BIO_free)
+#define BIO_new (*h2_ssl.BIO_new)
+#define BIO_read (*h2_ssl.BIO_read)
+#define BIO_s_mem (*h2_ssl.BIO_s_mem)
+#define BIO_write (*h2_ssl.BIO_write)
+#define ERR_clear_error (*h2_ssl.ERR_clear_error)
+#define ERR_peek_last_error (*h2_ssl.ERR_peek_last_error)
+#define ERR_reason_error_string (*h2_ssl.ERR_reason_error_string)
+#define SSL_CTX_check_private_key (*h2_ssl.SSL_CTX_check_private_key)
+#define SSL_CTX_ctrl (*h2_ssl.SSL_CTX_ctrl)
+#define SSL_CTX_free (*h2_ssl.SSL_CTX_free)
+#define SSL_CTX_new (*h2_ssl.SSL_CTX_new)
+#define SSL_CTX_set_alpn_select_cb (*h2_ssl.SSL_CTX_set_alpn_select_cb)
+#define SSL_CTX_set_cipher_list (*h2_ssl.SSL_CTX_set_cipher_list)
+#define SSL_CTX_set_options (*h2_ssl.SSL_CTX_set_options)
+#define SSL_CTX_use_PrivateKey_file (*h2_ssl.SSL_CTX_use_PrivateKey_file)
+#define SSL_CTX_use_certificate_chain_file (*h2_ssl.SSL_CTX_use_certificate_chain_file)
+#define SSL_free (*h2_ssl.SSL_free)
+#define SSL_get_error (*h2_ssl.SSL_get_error)
+#define SSL_is_init_finished (*h2_ssl.SSL_is_init_finished)
+#define SSL_new (*h2_ssl.SSL_new)
+#define SSL_read (*h2_ssl.SSL_read)
+#define SSL_set_accept_state (*h2_ssl.SSL_set_accept_state)
+#define SSL_set_bio (*h2_ssl.SSL_set_bio)
+#define SSL_shutdown (*h2_ssl.SSL_shutdown)
+#define SSL_write (*h2_ssl.SSL_write)
+#define TLS_server_method (*h2_ssl.TLS_server_method)
 
 #define H2_DEFAULT_MAX_BODY ((size_t)65536)
 #define H2_DEFAULT_MAX_HEADER_BYTES ((size_t)16384)
@@ -882,7 +984,8 @@ static void h2_conn_free(struct h2_conn *conn)
         conn->streams = stream->next;
         h2_stream_free(stream);
     }
-    SSL_free(conn->tls); /* and its BIOs */
+    if (conn->tls != NULL)
+        SSL_free(conn->tls); /* and its BIOs */
     if (conn->fd >= 0)
         close(conn->fd);
     free(conn->out);
@@ -1420,7 +1523,8 @@ static int h2_conn_alloc(struct h2_server *server, struct h2_conn **ret_conn)
     *ret_conn = conn;
     return 0;
 out:
-    SSL_free(conn->tls);
+    if (conn->tls != NULL)
+        SSL_free(conn->tls);
     nghttp2_session_del(conn->session);
     free(conn);
     return rv;
@@ -1580,7 +1684,7 @@ static void h2_server_on_shutdown_timer(struct ev_loop *loop, ev_timer *w, int r
 
 /*
  * Fills errbuf (when there is one) with fmt and, with_ssl, the reason OpenSSL gave last (e.g.
- * "no start line"); empties OpenSSL's error queue; returns rv.
+ * "no start line"); empties OpenSSL's error queue (once it is loaded); returns rv.
  */
 static int h2_vfail(char *errbuf, size_t errlen, int rv, bool with_ssl, const char *fmt, va_list ap)
 {
@@ -1594,7 +1698,8 @@ static int h2_vfail(char *errbuf, size_t errlen, int rv, bool with_ssl, const ch
         if (reason != NULL && n + 1 < errlen)
             snprintf(errbuf + n, errlen - n, ": %s", reason);
     }
-    ERR_clear_error();
+    if (h2_ssl.loaded)
+        ERR_clear_error();
     return rv;
 }
 
@@ -1668,6 +1773,7 @@ static bool h2_tls_key_mismatch(void)
 static int h2_tls_ctx_new(const struct h2_tls *tls, SSL_CTX **ret_ctx, char *errbuf, size_t errlen)
 {
     SSL_CTX *ctx;
+    char why[256];
     bool mismatch;
     int rv;
 
@@ -1678,6 +1784,9 @@ static int h2_tls_ctx_new(const struct h2_tls *tls, SSL_CTX **ret_ctx, char *err
         rv = h2_tls_readable("private key", tls->key_file, errbuf, errlen);
     if (rv < 0)
         return rv;
+    rv = h2_ssl_load(why, sizeof(why));
+    if (rv < 0)
+        return h2_fail(errbuf, errlen, rv, "tls: cannot load OpenSSL: %s", why);
 
     ERR_clear_error();
     ctx = SSL_CTX_new(TLS_server_method());
@@ -1814,7 +1923,8 @@ int h2_server_new_tls(struct ev_loop *loop, int listen_fd, const struct h2_limit
 
     rv = h2_server_alloc(loop, limits, handler, userdata, &server);
     if (rv != 0) {
-        SSL_CTX_free(tls_ctx);
+        if (tls_ctx != NULL)
+            SSL_CTX_free(tls_ctx);
         return h2_fail(errbuf, errlen, h2_errno(rv), "h2: cannot set up nghttp2: %s",
                        nghttp2_strerror(rv));
     }
@@ -1879,7 +1989,8 @@ void h2_server_free(struct h2_server *server)
         h2_conn_free(conn);
     }
     nghttp2_session_callbacks_del(server->callbacks);
-    SSL_CTX_free(server->tls_ctx);
+    if (server->tls_ctx != NULL)
+        SSL_CTX_free(server->tls_ctx);
     free(server);
 }
 

@@ -58,6 +58,9 @@ ok "$([ "$conns" = 1 ]; echo $?)" "$N feeds share one connection to the feed ser
 # HTTP/2 client; a file:// feed then loads it and is polled like any other.
 curl_mapped() { grep -c 'libcurl' "/proc/$BROKER_PID/maps" 2>/dev/null; }
 ok "$([ "$(curl_mapped)" = 0 ]; echo $?)" "with only h2c feeds brokerd has not loaded libcurl"
+# Nor OpenSSL: brokerd loads it only for a TLS listener (or libcurl brings it, below).
+ok "$([ "$(grep -c -E 'libssl|libcrypto' "/proc/$BROKER_PID/maps" 2>/dev/null)" = 0 ]; echo $?)" \
+  "with a cleartext listener and h2c feeds brokerd has not loaded OpenSSL"
 feed_doc file-c1 "H100:16:8:20" >"$WORK/file-c1.json"
 req POST /v1/centers "$(printf '{"id":"file-c1","name":"file-c1","operator":"op1","region":"cn-beijing","feeds":[{"adapter":"native","url":"file://%s/file-c1.json","interval_s":1}]}' "$WORK")" "$ADMIN"
 ok "$([ "$STATUS" = 201 ]; echo $?)" "a center with a file:// feed is registered (by the admin)"

@@ -71,6 +71,8 @@ ok "$([ "$RC" -ne 0 ] && [ "$RC" -ne 124 ] && grep -q 'cannot load a PEM certifi
 # ---- serving ----
 start_tls --tls-cert "$CERT" --tls-key "$KEY" || { ok 1 "brokerd starts with TLS"; done_testing; }
 ok "$(grep -q 'h2 over TLS' "$WORK/brokerd.log"; echo $?)" "brokerd logs that it serves h2 over TLS"
+ok "$([ "$(grep -c libssl "/proc/$BROKER_PID/maps" 2>/dev/null)" -gt 0 ]; echo $?)" \
+  "brokerd has loaded OpenSSL for its TLS listener"
 
 V=$(curl -s --cacert "$CERT" --max-time 10 -o "$WORK/body" -w '%{http_code} %{http_version}' \
   "$URL/healthz")
