@@ -225,7 +225,8 @@ fi
 
 # ---- RESULTS.md ------------------------------------------------------------------------------
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+# Changes to the results file itself (a previous run's, not yet committed) do not count.
+if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- . ':(exclude)tools/bench/RESULTS.md' 2>/dev/null)" ]; then
   COMMIT="$COMMIT with uncommitted changes"
 fi
 BUILDTYPE=$(meson introspect --buildoptions "$BUILD" 2>/dev/null |
