@@ -1630,13 +1630,15 @@ int store_feed_pools_load_centers(struct store *st, const char *const *centers, 
     size_t nrows = 0, cap = 0;
     /* Where every center has one feed, kept as its pools, feed_pools is empty: one step says
        so, where looking the centers up cost 2,400 instructions each. */
-    sqlite3_stmt *any = kept(st, KEPT_FEED_POOLS_ANY);
-    int rc = sqlite3_step(any);
-    kept_done(any);
-    if (rc == SQLITE_DONE)
-        n = 0;
-    else if (rc != SQLITE_ROW)
-        return errno_of(rc);
+    if (n > 0) {
+        sqlite3_stmt *any = kept(st, KEPT_FEED_POOLS_ANY);
+        int rc = sqlite3_step(any);
+        kept_done(any);
+        if (rc == SQLITE_DONE)
+            n = 0;
+        else if (rc != SQLITE_ROW)
+            return errno_of(rc);
+    }
     for (size_t i = 0; i < n;) {
         sqlite3_stmt *s;
         if (n - i >= CENTERS_PER_LIST / 4) {
